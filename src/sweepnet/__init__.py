@@ -1,0 +1,50 @@
+"""sweepnet: neural networks from scratch in numpy, and the sweeps you run on them.
+
+The engine (layers, losses, optimizers, ``Trainer``) is plain numpy: every
+layer carries its own forward and backward maths. Heavy libraries (pandas,
+scikit-learn, matplotlib) are imported only where they are used.
+"""
+
+from .errors import ShapeError
+from .layers import (
+    Activation,
+    Identity,
+    Layer,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    mlp,
+)
+from .losses import BCE, MSE, BCEWithLogits, CrossEntropy, Loss
+from .optimizers import SGD, Adam, Optimizer
+from .training import Trainer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BCE",
+    "MSE",
+    "SGD",
+    "Activation",
+    "Adam",
+    "BCEWithLogits",
+    "CrossEntropy",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "Linear",
+    "Loss",
+    "Optimizer",
+    "ReLU",
+    "Sequential",
+    "ShapeError",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "Trainer",
+    "mlp",
+]

@@ -1,0 +1,107 @@
+"""Activation layers: elementwise nonlinearities and softmax."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Activation, Layer
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function ``σ(x) = 1 / (1 + exp(-x))``, stable for any ``x``.
+
+    Computed as ``1 / (1 + e)`` for ``x >= 0`` and ``e / (1 + e)`` for ``x < 0``
+    with ``e = exp(-|x|) <= 1``, so ``exp`` never overflows and small outputs keep
+    their relative precision (``σ(-700)`` is ``1e-304``, not 0).
+    """
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+class ReLU(Activation):
+    """``relu(x) = max(x, 0)``; ``relu'(x) = 1 if x > 0 else 0``."""
+
+    def function(self, x):
+        return np.maximum(x, 0)
+
+    def derivative(self, x):
+        return (x > 0).astype(x.dtype)
+
+    def backward(self, grad_out):
+        return grad_out * (self.x > 0)
+
+
+class LeakyReLU(Activation):
+    """``f(x) = x if x > 0 else alpha * x``; ``f'(x) = 1 if x > 0 else alpha``."""
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def function(self, x):
+        return np.where(x > 0, x, self.alpha * x)
+
+    def derivative(self, x):
+        return np.where(x > 0, 1, self.alpha).astype(x.dtype)
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(alpha={self.alpha})"
+
+
+class Sigmoid(Activation):
+    """``σ(x) = 1 / (1 + exp(-x))`` (see :func:`sigmoid`); ``σ'(x) = σ(x)(1 - σ(x))``."""
+
+    def function(self, x):
+        return sigmoid(x)
+
+    def derivative(self, x):
+        s = sigmoid(x)
+        return s * (1 - s)
+
+    def backward(self, grad_out):
+        y = self.y
+        return grad_out * y * (1 - y)
+
+
+class Tanh(Activation):
+    """``tanh(x)``; ``tanh'(x) = 1 - tanh(x)^2``."""
+
+    def function(self, x):
+        return np.tanh(x)
+
+    def derivative(self, x):
+        return 1 - np.tanh(x) ** 2
+
+    def backward(self, grad_out):
+        return grad_out * (1 - self.y * self.y)
+
+
+class Identity(Activation):
+    """``f(x) = x``; ``f'(x) = 1``."""
+
+    def function(self, x):
+        return x
+
+    def derivative(self, x):
+        return np.ones_like(x)
+
+    def backward(self, grad_out):
+        return grad_out
+
+
+class Softmax(Layer):
+    """``softmax(x)_k = exp(x_k) / Σ_j exp(x_j)`` over the last (feature) axis.
+
+    Backward is the Jacobian-vector product
+    ``dL/dx = y * (dL/dy - Σ_k (dL/dy)_k y_k)``. For classification prefer
+    :class:`~sweepnet.losses.CrossEntropy` on logits, which fuses both steps.
+    """
+
+    def forward(self, x):
+        z = np.exp(x - x.max(axis=-1, keepdims=True))
+        self.y = z / z.sum(axis=-1, keepdims=True)
+        return self.y
+
+    def backward(self, grad_out):
+        y = self.y
+        return y * (grad_out - (grad_out * y).sum(axis=-1, keepdims=True))

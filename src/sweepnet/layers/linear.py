@@ -1,0 +1,103 @@
+"""The fully connected layer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+from .base import Layer, sum_to_shape
+from .init import as_random_state, get_initializer
+
+
+class Linear(Layer):
+    """Affine map ``y = x @ W + b``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Widths of the input and output.
+    init : str or callable, default="glorot_uniform"
+        Initializer name (see :data:`sweepnet.layers.init.INITIALIZERS`) or a
+        function ``(rng, fan_in, fan_out) -> (weight, bias)``.
+    rng : None, int, RandomState or Generator
+        Source of the initial weights.
+    dtype : numpy dtype, default=float64
+
+    Notes
+    -----
+    ``weight`` has shape ``(in_features, out_features)`` and ``bias`` shape
+    ``(out_features,)``: the layout of scikit-learn's ``coefs_`` and
+    ``intercepts_``. With ``g = dL/dy`` of shape ``(n_samples, out_features)``::
+
+        dL/dW = x^T @ g        dL/db = Σ_samples g        dL/dx = g @ W^T
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        init="glorot_uniform",
+        rng=None,
+        dtype=np.float64,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Linear: {name} must be a positive integer, got {value!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        weight, bias = get_initializer(init)(as_random_state(rng), self.in_features,
+                                             self.out_features)
+        self.params = {
+            "weight": np.asarray(weight, dtype=dtype),
+            "bias": np.asarray(bias, dtype=dtype),
+        }
+
+    @property
+    def weight(self) -> np.ndarray:
+        return self.params["weight"]
+
+    @weight.setter
+    def weight(self, value) -> None:
+        self._set("weight", value, (self.in_features, self.out_features))
+
+    @property
+    def bias(self) -> np.ndarray:
+        return self.params["bias"]
+
+    @bias.setter
+    def bias(self, value) -> None:
+        self._set("bias", value, (self.out_features,))
+
+    def _set(self, name: str, value, shape: tuple[int, ...]) -> None:
+        # a copy in the layer's dtype: training updates it in place
+        array = np.array(value, dtype=self.params[name].dtype)
+        if array.shape[-len(shape):] != shape:
+            raise ShapeError(f"{self!r}: {name} must have shape {shape}, got {array.shape}")
+        self.params[name] = array
+
+    def forward(self, x):
+        if x.shape[-1] != self.in_features:
+            raise ShapeError(
+                f"{self!r} expects inputs with {self.in_features} features "
+                f"(last axis), got an array of shape {x.shape}"
+            )
+        self.x = x
+        return x @ self.params["weight"] + self.params["bias"]
+
+    def backward_params(self, grad_out):
+        x = self.x
+        if x.ndim == 2:
+            self.grads["weight"] = x.T @ grad_out
+            self.grads["bias"] = grad_out.sum(axis=0)
+        else:
+            self.grads["weight"] = sum_to_shape(x.swapaxes(-1, -2) @ grad_out,
+                                                self.params["weight"].shape)
+            self.grads["bias"] = sum_to_shape(grad_out, self.params["bias"].shape)
+
+    def backward(self, grad_out):
+        self.backward_params(grad_out)
+        return grad_out @ self.params["weight"].swapaxes(-1, -2)
+
+    def __repr__(self) -> str:
+        return f"Linear({self.in_features} -> {self.out_features})"

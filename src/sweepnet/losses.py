@@ -1,0 +1,209 @@
+"""Loss functions: ``BCE``, ``BCEWithLogits``, ``CrossEntropy`` and ``MSE``.
+
+Every loss sums over the output axis and reduces over samples: with
+``reduction="mean"`` (the default) it divides by the number of samples, the
+convention of scikit-learn's ``loss_curve_``; with ``reduction="sum"`` it
+does not (tutorial 000 sums). Arrays have shape ``(n_samples, n_outputs)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ShapeError
+from .layers.activations import Sigmoid, sigmoid
+from .layers.base import Layer
+
+REDUCTIONS = ("mean", "sum")
+
+
+class Loss:
+    """Base class: ``forward(y_pred, y_true) -> float``, ``backward() -> dL/dy_pred``.
+
+    Attributes
+    ----------
+    expects : str
+        What the network must output: ``"probabilities"``, ``"logits"`` or
+        ``"any"`` real values.
+    """
+
+    expects = "any"
+
+    def __init__(self, reduction: str = "mean") -> None:
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        self.reduction = reduction
+
+    def _scale(self, y_pred: np.ndarray) -> int:
+        return y_pred.shape[-2] if self.reduction == "mean" else 1
+
+    def _check(self, y_pred: np.ndarray, y_true: np.ndarray) -> None:
+        if y_pred.shape != y_true.shape:
+            raise ShapeError(
+                f"{type(self).__name__}: predictions have shape {y_pred.shape} but "
+                f"targets have shape {y_true.shape}; they must be equal"
+            )
+
+    def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def fuses_with(self, layer: Layer) -> bool:
+        """Whether :meth:`backward_fused` can start backprop below ``layer``."""
+        return False
+
+    def backward_fused(self) -> np.ndarray:
+        """Gradient with respect to the input of the last layer (see :meth:`fuses_with`)."""
+        raise NotImplementedError
+
+    def prepare_targets(self, y, n_outputs: int) -> np.ndarray:
+        """Validate labels and return them with shape ``(n_samples, n_outputs)``."""
+        y = np.asarray(y)
+        if y.ndim == 1 and n_outputs == 1:
+            y = y.reshape(-1, 1)
+        if y.ndim != 2 or y.shape[1] != n_outputs:
+            raise ShapeError(
+                f"{type(self).__name__}: the network has {n_outputs} output(s), so targets "
+                f"must have shape (n_samples, {n_outputs})"
+                + (" or (n_samples,)" if n_outputs == 1 else "")
+                + f"; got {y.shape}"
+            )
+        if not np.issubdtype(y.dtype, np.number) or not np.all(np.isfinite(y)):
+            raise ValueError(f"{type(self).__name__}: targets must be finite numbers")
+        return y
+
+    def accuracy(self, y_pred: np.ndarray, y_true: np.ndarray) -> float | None:
+        """Fraction of correct predictions, or ``None`` when not a classifier loss."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(reduction={self.reduction!r})"
+
+
+class _BinaryTargets(Loss):
+    """Shared label handling of the two binary cross entropies."""
+
+    threshold = 0.5
+
+    def prepare_targets(self, y, n_outputs):
+        y = super().prepare_targets(y, n_outputs)
+        if np.any((y < 0) | (y > 1)):
+            raise ValueError(
+                f"{type(self).__name__}: targets must lie in [0, 1] (labels 0 and 1); "
+                f"got values {np.unique(y)[:10]}"
+            )
+        return y
+
+    def accuracy(self, y_pred, y_true):
+        return float(np.mean((y_pred > self.threshold) == (y_true > 0.5)))
+
+
+class BCE(_BinaryTargets):
+    """Binary cross entropy on probabilities ``p`` (after a ``Sigmoid``).
+
+    ``L = -Σ [y log p + (1 - y) log(1 - p)]``, with ``p`` clipped to
+    ``[eps, 1 - eps]`` (``eps`` of the dtype, as scikit-learn does) so the loss
+    and ``dL/dp = (p - y) / (p (1 - p))`` stay finite at ``p = 0`` and ``p = 1``.
+
+    After a ``Sigmoid`` the product with ``σ' = p (1 - p)`` cancels and the
+    gradient with respect to the logits is ``p - y`` (:meth:`backward_fused`).
+    """
+
+    expects = "probabilities"
+
+    def forward(self, y_pred, y_true):
+        self._check(y_pred, y_true)
+        eps = np.finfo(y_pred.dtype).eps
+        p = np.clip(y_pred, eps, 1 - eps)
+        self.y_pred, self.p, self.y_true = y_pred, p, y_true
+        total = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)).sum()
+        return float(total) / self._scale(y_pred)
+
+    def backward(self):
+        p, y = self.p, self.y_true
+        return (p - y) / (p * (1 - p)) / self._scale(p)
+
+    def fuses_with(self, layer):
+        return type(layer) is Sigmoid
+
+    def backward_fused(self):
+        return (self.y_pred - self.y_true) / self._scale(self.y_pred)
+
+
+class BCEWithLogits(_BinaryTargets):
+    """Binary cross entropy on logits ``z``, i.e. ``BCE(σ(z), y)`` computed stably.
+
+    ``L = Σ softplus(z) - y z`` with ``softplus(z) = max(z, 0) + log(1 + exp(-|z|))``,
+    finite for any ``z``; ``dL/dz = σ(z) - y``.
+    """
+
+    expects = "logits"
+    threshold = 0.0
+
+    def forward(self, y_pred, y_true):
+        self._check(y_pred, y_true)
+        self.z, self.y_true = y_pred, y_true
+        softplus = np.maximum(y_pred, 0) + np.log1p(np.exp(-np.abs(y_pred)))
+        return float((softplus - y_true * y_pred).sum()) / self._scale(y_pred)
+
+    def backward(self):
+        return (sigmoid(self.z) - self.y_true) / self._scale(self.z)
+
+
+class CrossEntropy(Loss):
+    """Categorical cross entropy on logits ``z`` of shape ``(n_samples, n_classes)``.
+
+    ``L = -Σ_k y_k log softmax(z)_k`` with ``log softmax(z) = z - logsumexp(z)``;
+    ``dL/dz = softmax(z) - y``. Targets are class indices ``(n_samples,)`` or
+    one-hot rows ``(n_samples, n_classes)``.
+    """
+
+    expects = "logits"
+
+    def forward(self, y_pred, y_true):
+        self._check(y_pred, y_true)
+        shifted = y_pred - y_pred.max(axis=-1, keepdims=True)
+        log_prob = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        self.log_prob, self.y_true = log_prob, y_true
+        return float(-(y_true * log_prob).sum()) / self._scale(y_pred)
+
+    def backward(self):
+        return (np.exp(self.log_prob) - self.y_true) / self._scale(self.log_prob)
+
+    def prepare_targets(self, y, n_outputs):
+        if n_outputs < 2:
+            raise ShapeError(
+                "CrossEntropy needs a network with one output per class (at least 2); "
+                "for one output use BCE or BCEWithLogits"
+            )
+        y = np.asarray(y)
+        if y.ndim == 1:
+            if not np.issubdtype(y.dtype, np.number) or np.any(y != np.round(y)):
+                raise ValueError("CrossEntropy: class labels must be integers")
+            if y.size and (y.min() < 0 or y.max() >= n_outputs):
+                raise ValueError(
+                    f"CrossEntropy: class labels must lie in [0, {n_outputs - 1}] for a "
+                    f"network with {n_outputs} outputs; got {y.min()}..{y.max()}"
+                )
+            return np.eye(n_outputs)[y.astype(np.intp)]
+        return super().prepare_targets(y, n_outputs)
+
+    def accuracy(self, y_pred, y_true):
+        return float(np.mean(y_pred.argmax(axis=-1) == y_true.argmax(axis=-1)))
+
+
+class MSE(Loss):
+    """Squared error ``L = Σ (y_pred - y)^2``; ``dL/dy_pred = 2 (y_pred - y)``."""
+
+    def forward(self, y_pred, y_true):
+        self._check(y_pred, y_true)
+        self.diff = y_pred - y_true
+        return float((self.diff * self.diff).sum()) / self._scale(y_pred)
+
+    def backward(self):
+        return 2 * self.diff / self._scale(self.diff)
+
+
+__all__ = ["BCE", "BCEWithLogits", "CrossEntropy", "Loss", "MSE"]

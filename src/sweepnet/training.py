@@ -1,0 +1,184 @@
+"""The training loop: ``Trainer.fit`` returns the per-epoch history as a DataFrame."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from .errors import ShapeError
+from .layers.activations import Sigmoid, Softmax
+from .layers.linear import Linear
+from .layers.sequential import Sequential
+from .losses import Loss
+from .optimizers import Optimizer
+
+OK, DIVERGED = "ok", "diverged"
+
+
+def check_output_layer(model: Sequential, loss: Loss) -> None:
+    """Raise ``ValueError`` when the network's last layer cannot feed ``loss``.
+
+    A loss on probabilities (``BCE``) needs a squashing last layer, not a raw
+    ``Linear``; a loss on logits (``BCEWithLogits``, ``CrossEntropy``) must not
+    get outputs that were already squashed by ``Sigmoid`` or ``Softmax``.
+    """
+    last = model.layers[-1]
+    name = type(loss).__name__
+    if loss.expects == "probabilities" and isinstance(last, Linear):
+        raise ValueError(
+            f"{name} takes probabilities, but the network ends in {last!r}; end it with "
+            "a Sigmoid (or Softmax), or use BCEWithLogits on the raw outputs"
+        )
+    if loss.expects == "logits" and isinstance(last, (Sigmoid, Softmax)):
+        raise ValueError(
+            f"{name} takes logits, but the network ends in {type(last).__name__}, which "
+            "squashes them; remove that layer, or use BCE on probabilities"
+        )
+
+
+class Trainer:
+    """Fit a :class:`~sweepnet.layers.Sequential` with a loss and an optimizer.
+
+    Parameters
+    ----------
+    model, loss, optimizer
+        The network, a :mod:`~sweepnet.losses` loss and an
+        :mod:`~sweepnet.optimizers` optimizer.
+    batch_size : int or None, default=None
+        Samples per update; ``None`` is full-batch gradient descent. The last,
+        smaller batch of an epoch is used, not dropped.
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch (mini-batches only).
+    seed : int or None, default=0
+        Seed of the trainer's own shuffling generator: the same seed gives
+        bit-identical histories.
+
+    Attributes
+    ----------
+    status_ : str
+        ``"ok"``, or ``"diverged"`` when a non-finite loss stopped training.
+    history_ : pandas.DataFrame
+        The history returned by the last :meth:`fit`.
+    """
+
+    def __init__(self, model: Sequential, loss: Loss, optimizer: Optimizer,
+                 batch_size: int | None = None, shuffle: bool = True, seed: int | None = 0
+                 ) -> None:
+        if batch_size is not None and (
+            not isinstance(batch_size, (int, np.integer)) or batch_size < 1
+        ):
+            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+        if not isinstance(model, Sequential):
+            model = Sequential(model)
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.rng = np.random.default_rng(seed)
+        check_output_layer(model, loss)
+
+    def _prepare(self, X, y, what: str) -> tuple[np.ndarray, np.ndarray]:
+        """Cast to the model's dtype and check every shape before training."""
+        try:
+            X = np.asarray(X, dtype=self.model.dtype)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{what}: features must be numeric ({error})") from None
+        if X.ndim != 2 or X.shape[0] == 0:
+            raise ShapeError(f"{what}: features must have shape (n_samples, n_features) with "
+                             f"n_samples >= 1, got {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError(f"{what}: features contain NaN or infinite values")
+        y = np.asarray(y)
+        if y.shape[:1] != X.shape[:1]:
+            raise ShapeError(f"{what}: {X.shape[0]} samples of features but labels of shape "
+                             f"{y.shape}")
+        n_outputs = self.model.forward(X[:1]).shape[-1]
+        return X, self.loss.prepare_targets(y, n_outputs).astype(X.dtype)
+
+    def _batches(self, X, Y):
+        n, size = X.shape[0], self.batch_size
+        if size is None or size >= n:
+            return ((X, Y),)
+        if self.shuffle:
+            order = self.rng.permutation(n)
+            X, Y = X[order], Y[order]
+        return [(X[i:i + size], Y[i:i + size]) for i in range(0, n, size)]
+
+    def fit(self, X, y, epochs: int, validation_data: tuple | None = None,
+            on_epoch_end: Callable[[dict], None] | None = None):
+        """Train for ``epochs`` epochs and return the history.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Labels; class indices or one-hot rows for ``CrossEntropy``.
+        epochs : int
+        validation_data : (X_val, y_val), optional
+            Evaluated after every epoch.
+        on_epoch_end : callable, optional
+            Called with each epoch's row (a dict), e.g. to report progress.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per epoch: ``epoch``, ``loss`` (the sample-weighted mean of
+            the mini-batch losses, each taken before its batch's update, as in
+            scikit-learn's ``loss_curve_``; the sum with ``reduction="sum"``),
+            ``val_loss`` and ``val_accuracy`` with validation data, and
+            ``time`` (seconds since the start). ``history.attrs["status"]`` is
+            ``"ok"`` or ``"diverged"``.
+        """
+        import pandas as pd
+
+        if not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        X, Y = self._prepare(X, y, "training data")
+        if validation_data is not None:
+            X_val, Y_val = self._prepare(*validation_data, "validation data")
+
+        model, loss, layers, step = self.model, self.loss, self.model.layers, self.optimizer.step
+        fused = loss.fuses_with(layers[-1])
+        weight_by_size = loss.reduction == "mean"
+        rows: list[dict] = []
+        self.status_ = OK
+        start = time.perf_counter()
+        # overflow in a diverging run is caught below as a non-finite loss
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for epoch in range(1, int(epochs) + 1):
+                total = 0.0
+                for xb, yb in self._batches(X, Y):
+                    batch_loss = loss.forward(model.forward(xb), yb)
+                    total += batch_loss * xb.shape[0] if weight_by_size else batch_loss
+                    if not math.isfinite(batch_loss):
+                        break
+                    if fused:
+                        model.backward(loss.backward_fused(), skip_last=True)
+                    else:
+                        model.backward(loss.backward())
+                    step(layers)
+                row = {"epoch": epoch,
+                       "loss": total / X.shape[0] if weight_by_size else total}
+                if validation_data is not None:
+                    out = model.forward(X_val)
+                    row["val_loss"] = loss.forward(out, Y_val)
+                    accuracy = loss.accuracy(out, Y_val)
+                    if accuracy is not None:
+                        row["val_accuracy"] = accuracy
+                row["time"] = time.perf_counter() - start
+                rows.append(row)
+                if on_epoch_end is not None:
+                    on_epoch_end(row)
+                if not math.isfinite(row["loss"]):
+                    self.status_ = DIVERGED
+                    break
+
+        history = pd.DataFrame(rows)
+        history.attrs["status"] = self.status_
+        self.history_ = history
+        return history
+
+
+__all__ = ["Trainer", "check_output_layer"]
