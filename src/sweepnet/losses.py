@@ -116,10 +116,12 @@ class BCE(_BinaryTargets):
     def forward(self, y_pred, y_true):
         self._check(y_pred, y_true)
         eps = np.finfo(y_pred.dtype).eps
-        p = np.clip(y_pred, eps, 1 - eps)
+        p = np.minimum(np.maximum(y_pred, eps), 1 - eps)
         self.y_pred, self.p, self.y_true = y_pred, p, y_true
-        total = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)).sum()
-        return float(total) / self._scale(y_pred)
+        # Σ y log p + Σ (1 - y) log(1 - p), the sums as BLAS dot products
+        y = y_true.reshape(-1)
+        total = np.dot(y, np.log(p).reshape(-1)) + np.dot(1 - y, np.log(1 - p).reshape(-1))
+        return -float(total) / self._scale(y_pred)
 
     def backward(self):
         p, y = self.p, self.y_true

@@ -71,6 +71,15 @@ class SGD(Optimizer):
         self.weight_decay = _check_range("weight_decay", weight_decay, 0.0, math.inf,
                                          low_open=False)
 
+    def step(self, layers):
+        if self.momentum or self.weight_decay:
+            return super().step(layers)
+        lr = self.lr
+        for layer in layers:  # plain gradient descent, the hot path of full-batch runs
+            grads = layer.grads
+            for name, param in layer.params.items():
+                param -= lr * grads[name]
+
     def update(self, key, param, grad, name):
         if self.weight_decay and name == "weight":
             grad = grad + self.weight_decay * param

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._allocator import keep_heap_padding
 from .errors import ShapeError
 from .layers.activations import Sigmoid, Softmax
 from .layers.linear import Linear
@@ -139,6 +140,7 @@ class Trainer:
         if validation_data is not None:
             X_val, Y_val = self._prepare(*validation_data, "validation data")
 
+        keep_heap_padding()
         model, loss, layers, step = self.model, self.loss, self.model.layers, self.optimizer.step
         fused = loss.fuses_with(layers[-1])
         weight_by_size = loss.reduction == "mean"

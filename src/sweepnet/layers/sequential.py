@@ -57,10 +57,10 @@ class Sequential:
         *input* of the last layer (a loss that fused itself with it computed it).
         The first layer's input is data, so its input gradient is not computed.
         """
-        layers = self.layers[:-1] if skip_last else self.layers
-        for layer in reversed(layers[1:]):
-            grad_out = layer.backward(grad_out)
-        if layers:
+        layers = self.layers
+        for i in range(len(layers) - 1 - skip_last, 0, -1):
+            grad_out = layers[i].backward(grad_out)
+        if len(layers) > skip_last:
             layers[0].backward_params(grad_out)
 
     @property
