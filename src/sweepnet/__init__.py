@@ -5,6 +5,7 @@ layer carries its own forward and backward maths. Heavy libraries (pandas,
 scikit-learn, matplotlib) are imported only where they are used.
 """
 
+from . import registry
 from .errors import ShapeError
 from .layers import (
     Activation,
@@ -47,4 +48,5 @@ __all__ = [
     "Tanh",
     "Trainer",
     "mlp",
+    "registry",
 ]

@@ -6,29 +6,14 @@ from .init import INITIALIZERS
 from .linear import Linear
 from .sequential import Sequential, mlp
 
-ACTIVATIONS = {
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "sigmoid": Sigmoid,
-    "logistic": Sigmoid,
-    "tanh": Tanh,
-    "identity": Identity,
-    "softmax": Softmax,
-}
-
-
 def make_activation(name: str) -> Layer:
-    """Return a new activation layer called ``name`` (see ``ACTIVATIONS``)."""
-    try:
-        return ACTIVATIONS[name]()
-    except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; available: {', '.join(sorted(ACTIVATIONS))}"
-        ) from None
+    """Return a new layer called ``name`` from the layer registry (``relu``, ``swish``, ...)."""
+    from ..registry import layers
+
+    return layers.get(name)()
 
 
 __all__ = [
-    "ACTIVATIONS",
     "INITIALIZERS",
     "Activation",
     "Identity",

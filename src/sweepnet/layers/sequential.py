@@ -123,8 +123,8 @@ def mlp(
     sizes : sequence of int
         Layer widths from input to output, e.g. ``[2, 16, 1]``.
     activation : str
-        Hidden activation name (``relu``, ``sigmoid``, ``tanh``, ``leaky_relu``,
-        ``identity``).
+        Hidden activation, any layer name in :data:`sweepnet.registry.layers`
+        that takes no arguments (``relu``, ``sigmoid``, ``tanh``, a plugin's).
     output : str or None
         Output activation name, or ``None`` / ``"identity"`` for raw outputs
         (logits, for ``BCEWithLogits`` and ``CrossEntropy``).
@@ -136,17 +136,14 @@ def mlp(
         equals ``MLPClassifier(hidden_layer_sizes=(16,), random_state=s)``'s
         initial weights.
     """
-    from . import ACTIVATIONS, make_activation
+    from . import make_activation
 
     sizes = [int(s) for s in sizes]
-    if len(sizes) < 2:
-        raise ValueError(f"mlp needs at least an input and an output size, got {sizes}")
-    if init == "glorot_uniform" and activation in ("sigmoid", "logistic"):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"mlp needs an input and an output size, all positive; got {sizes}")
+    if init == "glorot_uniform" and activation == "sigmoid":
         init = "glorot_uniform_logistic"
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {activation!r}; available: {', '.join(sorted(ACTIVATIONS))}"
-        )
+    make_activation(activation)  # an unknown name fails here, before any weight is drawn
     rng = as_random_state(seed)
     layers: list[Layer] = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
