@@ -223,11 +223,13 @@ def _describe(obj: Any) -> str:
     return name
 
 
-layers = Registry("layer", "sweepnet.layers", _subclass_of("sweepnet.layers.base.Layer",
-                                        "a subclass of sweepnet.Layer"))
-losses = Registry("loss", "sweepnet.losses", _subclass_of("sweepnet.losses.Loss", "a subclass of sweepnet.Loss"))
-optimizers = Registry("optimizer", "sweepnet.optimizers", _subclass_of("sweepnet.optimizers.Optimizer",
-                                                "a subclass of sweepnet.Optimizer"))
+layers = Registry("layer", "sweepnet.layers",
+                  _subclass_of("sweepnet.layers.base.Layer", "a subclass of sweepnet.Layer"))
+losses = Registry("loss", "sweepnet.losses",
+                  _subclass_of("sweepnet.losses.Loss", "a subclass of sweepnet.Loss"))
+optimizers = Registry("optimizer", "sweepnet.optimizers",
+                      _subclass_of("sweepnet.optimizers.Optimizer",
+                                   "a subclass of sweepnet.Optimizer"))
 datasets = Registry("dataset", "sweepnet.datasets", _dataset_check)
 
 REGISTRIES: dict[str, Registry] = {

@@ -6,6 +6,7 @@ from .init import INITIALIZERS
 from .linear import Linear
 from .sequential import Sequential, mlp
 
+
 def make_activation(name: str) -> Layer:
     """Return a new layer called ``name`` from the layer registry (``relu``, ``swish``, ...)."""
     from ..registry import layers
