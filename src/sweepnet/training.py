@@ -80,7 +80,7 @@ class Trainer:
         self.rng = np.random.default_rng(seed)
         check_output_layer(model, loss)
 
-    def _prepare(self, X, y, what: str) -> tuple[np.ndarray, np.ndarray]:
+    def prepare(self, X, y, what: str = "data") -> tuple[np.ndarray, np.ndarray]:
         """Cast to the model's dtype and check every shape before training."""
         try:
             X = np.asarray(X, dtype=self.model.dtype)
@@ -136,9 +136,9 @@ class Trainer:
 
         if not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-        X, Y = self._prepare(X, y, "training data")
+        X, Y = self.prepare(X, y, "training data")
         if validation_data is not None:
-            X_val, Y_val = self._prepare(*validation_data, "validation data")
+            X_val, Y_val = self.prepare(*validation_data, "validation data")
 
         keep_heap_padding()
         model, loss, layers, step = self.model, self.loss, self.model.layers, self.optimizer.step

@@ -1,0 +1,107 @@
+"""Runs and sweeps on disk, as pandas frames.
+
+A run directory holds ``result.json`` and ``history.csv``; a sweep directory
+holds one run directory per job. :func:`load` reads either into the same two
+frames, from disk only, so the tables are the same whichever launcher ran the
+jobs:
+
+``history``
+    long: one row per job and epoch; ``job``, one column per swept parameter,
+    then ``epoch``, ``loss``, ``val_loss``, ``val_accuracy``, ``time``.
+``summary``
+    one row per job: ``job``, the swept parameters, ``status``,
+    ``final_loss``, ``best_loss``, ``final_val_loss``, ``best_val_accuracy``,
+    ``epochs``, ``wall_time``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .runner.job import HISTORY, RESULT, clean_value, read_result
+
+SWEEP_HISTORY, SWEEP_SUMMARY = "sweep_history.csv", "sweep_summary.csv"
+
+
+@dataclass
+class Results:
+    """The frames of a run or sweep directory, and what could not be read."""
+
+    history: pd.DataFrame
+    summary: pd.DataFrame
+    parameters: list[str]
+    missing: list[str] = field(default_factory=list)  # job dirs without a result yet
+
+
+def _job_sort_key(path: Path):
+    return (0, int(path.name), "") if path.name.isdigit() else (1, 0, path.name)
+
+
+def _run_dirs(path: Path) -> tuple[list[Path], list[Path]]:
+    """Finished run directories under ``path``, and started ones with no result yet."""
+    if (path / RESULT).exists():
+        return [path], []
+    done, missing = [], []
+    for child in sorted((p for p in path.iterdir() if p.is_dir()), key=_job_sort_key):
+        if (child / RESULT).exists():
+            done.append(child)
+        elif (child / ".hydra").is_dir():
+            missing.append(child)
+    return done, missing
+
+
+def _parameters(records: list[dict]) -> dict[str, dict[str, object]]:
+    """Per job, its override values; keys that vary across jobs are the swept ones."""
+    values = []
+    for record in records:
+        pairs = (item.partition("=") for item in record.get("overrides", []))
+        values.append({k.lstrip("+~"): clean_value(v) for k, _, v in pairs})
+    keys = list(dict.fromkeys(k for v in values for k in v))
+    if len(values) > 1:
+        keys = [k for k in keys if len({repr(v.get(k)) for v in values}) > 1]
+    return {"keys": keys, "values": values}
+
+
+def load(path: str | Path) -> Results:
+    """Read a run or sweep directory into :class:`Results` (finished or partial)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"no run or sweep directory at {path.resolve()}")
+    run_dirs, missing = _run_dirs(path)
+    records = [read_result(d) or {} for d in run_dirs]
+    params = _parameters(records)
+    keys = params["keys"]
+    rows, histories = [], []
+    for run_dir, record, values in zip(run_dirs, records, params["values"]):
+        job = run_dir.name if run_dir != path else "."
+        swept = {k: values.get(k) for k in keys}
+        final, best = record.get("final", {}), record.get("best", {})
+        rows.append({"job": job, **swept, "status": record.get("status", "unknown"),
+                     "final_loss": final.get("loss"), "best_loss": best.get("loss"),
+                     "final_val_loss": final.get("val_loss"),
+                     "best_val_accuracy": best.get("val_accuracy"),
+                     "epochs": record.get("epochs", 0), "wall_time": record.get("wall_time"),
+                     "error": record.get("error")})
+        if (run_dir / HISTORY).exists():
+            history = pd.read_csv(run_dir / HISTORY)
+            for position, (k, v) in enumerate(swept.items()):
+                history.insert(position, k, v)
+            history.insert(0, "job", job)
+            histories.append(history)
+    summary = pd.DataFrame(rows)
+    if not summary.empty and summary["error"].isna().all():
+        summary = summary.drop(columns="error")
+    history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame()
+    return Results(history, summary, keys, [d.name for d in missing])
+
+
+def write_tables(path: str | Path) -> Results:
+    """(Re)build ``sweep_history.csv`` and ``sweep_summary.csv`` in a sweep directory."""
+    path = Path(path)
+    results = load(path)
+    results.history.to_csv(path / SWEEP_HISTORY, index=False)
+    results.summary.to_csv(path / SWEEP_SUMMARY, index=False)
+    return results

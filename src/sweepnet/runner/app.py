@@ -1,0 +1,137 @@
+"""The ``sweepnet`` command: a Hydra app whose configs ship in ``sweepnet/conf``.
+
+    sweepnet                                   # one run with the defaults (tutorial 003)
+    sweepnet optimizer.lr=0.5 model.hidden=[32]
+    sweepnet -m optimizer.lr=0.1,0.2,0.5,1,2   # a sweep
+    sweepnet experiment=lr_sweep               # tutorial 003's learning-rate study
+
+Before Hydra starts any run, :func:`plan` composes the config of every job and
+builds its components (data, model, loss, optimizer): a bad override exits
+with one message and status 2, and no output directory is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from .build import ConfigError, build
+from .job import clean_overrides, read_result, run_job
+
+SWEEP_SIZE_ENV = "SWEEPNET_SWEEP_SIZE"
+
+
+def epochs_for_budget(budget, lr) -> int:
+    """``round(budget / lr)`` epochs: the same ``lr * epochs`` for every learning rate."""
+    return max(1, round(float(budget) / float(lr)))
+
+
+OmegaConf.register_new_resolver("epochs_for_budget", epochs_for_budget, replace=True)
+
+
+@hydra.main(config_path="../conf", config_name="config", version_base=None)
+def app(cfg: DictConfig) -> None:
+    hc = HydraConfig.get()
+    single = hc.mode == RunMode.RUN
+    total = os.environ.get(SWEEP_SIZE_ENV, "?")
+    label = "run" if single else f"job {hc.job.num + 1}/{total}"
+    run_job(cfg, Path(hc.runtime.output_dir), list(hc.overrides.task), label, single)
+
+
+def _compose(overrides: list[str], with_hydra: bool = False) -> DictConfig:
+    from hydra import compose
+    from hydra.errors import HydraException
+
+    try:
+        return compose("config", overrides=overrides, return_hydra_config=with_hydra)
+    except HydraException as error:
+        raise ConfigError(str(error).strip()) from None
+
+
+def plan(argv: list[str]) -> list[list[str]] | None:
+    """Compose and build every job that ``argv`` asks for; return their override lists.
+
+    Returns ``None`` when ``argv`` holds a Hydra flag other than ``-m`` (``--help``,
+    ``--cfg``, ...), which Hydra then handles itself.
+    """
+    from hydra import initialize_config_module
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    flags = [a for a in argv if a.startswith("-")]
+    if any(f not in ("-m", "--multirun") for f in flags):
+        return None
+    overrides = [a for a in argv if not a.startswith("-")]
+    parser = OverridesParser.create()
+    try:
+        parsed = parser.parse_overrides(overrides)
+    except HydraException as error:
+        raise ConfigError(str(error).strip()) from None
+
+    with initialize_config_module(config_module="sweepnet.conf", version_base=None):
+        base = [o.input_line for o in parsed if not o.is_sweep_override()]
+        root = _compose(base, with_hydra=True)
+        multirun = bool(flags) or root.hydra.mode == RunMode.MULTIRUN
+        if not multirun:
+            if len(base) != len(overrides):
+                sweeps = [o.input_line for o in parsed if o.is_sweep_override()]
+                raise ConfigError(f"{' '.join(sweeps)} gives several values: add -m to sweep")
+            jobs = [overrides]
+        else:
+            params = [f"{k}={v}" for k, v in (root.hydra.sweeper.params or {}).items()]
+            try:
+                every = parser.parse_overrides(params + overrides)
+                jobs = BasicSweeper.split_arguments(every, None)[0]
+            except HydraException as error:
+                raise ConfigError(str(error).strip()) from None
+        for i, job in enumerate(jobs):
+            try:
+                build(_compose(job))
+            except ConfigError as error:
+                where = f"job {i} ({' '.join(job)})" if multirun else "config"
+                raise ConfigError(f"{where}: {error}") from None
+        if multirun:
+            _check_sweep_dir(Path(root.hydra.sweep.dir), jobs)
+    return jobs
+
+
+def _check_sweep_dir(sweep_dir: Path, jobs: list[list[str]]) -> None:
+    """Refuse to run into a sweep directory that holds other jobs' results."""
+    for i, job in enumerate(jobs):
+        record = read_result(sweep_dir / str(i))
+        if record is not None and record.get("overrides") != clean_overrides(job):
+            raise ConfigError(
+                f"{sweep_dir / str(i)} holds a run of other overrides "
+                f"({' '.join(record.get('overrides', []))}) than job {i} of this sweep "
+                f"({' '.join(job)}); to resume a sweep, repeat its exact command, or choose "
+                f"a new hydra.sweep.dir"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``sweepnet`` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        jobs = plan(argv)
+    except ConfigError as error:
+        print(f"sweepnet: error: {error}", file=sys.stderr)
+        return 2
+    if jobs is not None:
+        os.environ[SWEEP_SIZE_ENV] = str(len(jobs))
+    sys.argv = [sys.argv[0], *argv]
+    try:
+        app()
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Turn a composed config into data, model, loss, optimizer and trainer.
+
+Everything is looked up by name in :mod:`sweepnet.registry`; configs carry no
+import paths. Every problem is raised as a :class:`ConfigError` whose message
+names the config key, what was wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import registry
+from ..errors import ShapeError
+from ..layers import Layer, Linear, Sequential, mlp
+from ..losses import CrossEntropy, Loss
+from ..optimizers import Optimizer
+from ..registry import RegistryError
+from ..training import Trainer, check_output_layer
+
+DTYPES = ("float32", "float64")
+
+
+class ConfigError(ValueError):
+    """A config value cannot be used; raised before any training starts."""
+
+
+@dataclass
+class Experiment:
+    """Everything one run needs, built and checked."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray | None
+    y_val: np.ndarray | None
+    model: Sequential
+    trainer: Trainer
+    epochs: int
+
+
+def _plain(cfg: Any) -> Any:
+    """A DictConfig/ListConfig as plain Python containers (resolving interpolations)."""
+    try:
+        from omegaconf import OmegaConf
+
+        if OmegaConf.is_config(cfg):
+            return OmegaConf.to_container(cfg, resolve=True)
+    except ImportError:  # pragma: no cover - omegaconf comes with hydra-core
+        pass
+    return cfg
+
+
+def _construct(kind: str, key: str, factory: Any, params: dict) -> Any:
+    """Call ``factory(**params)``, turning bad arguments into a ConfigError.
+
+    Parameters the factory does not take are dropped when they are switched
+    off (0, false, null), so ``optimizer.name=adam`` works on top of the SGD
+    defaults (``momentum: 0.0``); any other unknown parameter is an error.
+    """
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        signature = None
+    if signature is not None and not any(
+        p.kind is p.VAR_KEYWORD for p in signature.parameters.values()
+    ):
+        accepted = set(signature.parameters)
+        unknown = {k: v for k, v in params.items() if k not in accepted}
+        bad = {k: v for k, v in unknown.items() if v not in (0, False, None)}
+        if bad:
+            raise ConfigError(
+                f"{key}: the {kind} {params_name(factory)} does not take "
+                f"{', '.join(sorted(bad))}; it takes: {', '.join(accepted) or 'no parameters'}"
+            )
+        params = {k: v for k, v in params.items() if k in accepted}
+    try:
+        return factory(**params)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{key}: {error}") from None
+
+
+def params_name(factory: Any) -> str:
+    return getattr(factory, "__name__", repr(factory))
+
+
+def _lookup(reg: registry.Registry, key: str, name: Any) -> Any:
+    try:
+        return reg.get(name)
+    except RegistryError as error:
+        raise ConfigError(f"{key}: {error}") from None
+
+
+def _split_off(section: dict, key: str) -> tuple[str, dict]:
+    section = dict(section or {})
+    name = section.pop("name", None)
+    if not name:
+        raise ConfigError(f"{key}.name is missing: say which {key} to use")
+    return name, section
+
+
+def _positive_int(value: Any, key: str, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        allowed = "a positive integer" + (" or null" if allow_none else "")
+        raise ConfigError(f"{key} must be {allowed}, got {value!r}")
+    return value
+
+
+def load_data(cfg: Any, seed: int):
+    """Load the dataset named by ``cfg`` and split it; return a :class:`~sweepnet.datasets.Split`."""
+    from ..datasets import DatasetError, split
+
+    name, params = _split_off(_plain(cfg), "dataset")
+    split_params = params.pop("split", None) or {}
+    function = _lookup(registry.datasets, "dataset.name", name)
+    if "seed" in inspect.signature(function).parameters:
+        params.setdefault("seed", seed)
+    missing = [k for k, v in params.items() if v == "???"]
+    if missing:
+        raise ConfigError(f"dataset {name!r} needs {', '.join(f'dataset.{k}' for k in missing)}")
+    try:
+        X, y = _construct("dataset", "dataset", function, params)
+        unknown = set(split_params) - {"test_size", "stratify", "standardize"}
+        if unknown:
+            raise ConfigError(f"dataset.split: unknown keys {sorted(unknown)}; allowed: "
+                              "test_size, stratify, standardize")
+        return split(X, y, seed=seed, **split_params)
+    except DatasetError as error:
+        raise ConfigError(f"dataset {name!r}: {error}") from None
+
+
+def n_outputs_for(loss: Loss, y: np.ndarray, loss_name: str) -> int:
+    """How many outputs the network needs for ``loss`` and labels ``y``."""
+    from ..datasets import check_labels
+
+    if isinstance(loss, CrossEntropy):
+        try:
+            return check_labels(y, None, "dataset", loss_name)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+    if y.ndim == 2:
+        return y.shape[1]
+    if loss.expects in ("probabilities", "logits"):
+        try:
+            check_labels(y, 2, "dataset", loss_name)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+    return 1
+
+
+def build_model(cfg: Any, n_features: int, n_outputs: int, seed: int, dtype: str) -> Sequential:
+    name, params = _split_off(_plain(cfg), "model")
+    if name == "mlp":
+        hidden = params.pop("hidden", [])
+        if isinstance(hidden, int):
+            hidden = [hidden]
+        for i, width in enumerate(hidden):
+            _positive_int(width, f"model.hidden[{i}]")
+        try:
+            return mlp([n_features, *hidden, n_outputs], seed=seed, dtype=dtype, **params)
+        except RegistryError as error:
+            raise ConfigError(f"model.activation / model.output: {error}") from None
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"model: {error}") from None
+    if name == "layers":
+        return _build_layer_list(params, n_features, n_outputs, seed, dtype)
+    raise ConfigError(f"model.name must be 'mlp' or 'layers', got {name!r}")
+
+
+def _build_layer_list(params: dict, n_features: int, n_outputs: int, seed: int,
+                      dtype: str) -> Sequential:
+    from ..layers.init import as_random_state
+
+    entries = params.pop("layers", None)
+    init = params.pop("init", "glorot_uniform")
+    if params:
+        raise ConfigError(f"model: unknown keys {sorted(params)}; allowed: layers, init")
+    if not entries:
+        raise ConfigError("model.layers must be a non-empty list of {name: ..., ...}")
+    linear_positions = [i for i, e in enumerate(entries) if (e or {}).get("name") == "linear"]
+    rng = as_random_state(seed)
+    width, layers = n_features, []
+    for i, entry in enumerate(entries):
+        key = f"model.layers[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{key} must be a mapping like {{name: relu}}, got {entry!r}")
+        name, layer_params = _split_off(entry, key)
+        factory = _lookup(registry.layers, f"{key}.name", name)
+        if factory is Linear:
+            out = layer_params.pop("out_features", None)
+            if out is None and linear_positions and i == linear_positions[-1]:
+                out = n_outputs
+            _positive_int(out, f"{key}.out_features")
+            layer_params.pop("in_features", None)
+            layer_params = {"in_features": width, "out_features": out, "init": init, "rng": rng,
+                            "dtype": dtype, **layer_params}
+            width = out
+        layer = _construct("layer", key, factory, layer_params)
+        if not isinstance(layer, Layer):
+            raise ConfigError(f"{key}: {name!r} did not build a sweepnet Layer")
+        layers.append(layer)
+    if width != n_outputs:
+        raise ConfigError(f"model.layers: the network ends with {width} outputs but the loss "
+                          f"and labels need {n_outputs}; set the last linear layer's "
+                          f"out_features to {n_outputs} or leave it out")
+    try:
+        return Sequential(layers)
+    except ShapeError as error:
+        raise ConfigError(f"model.layers: {error}") from None
+
+
+def build(cfg: Any) -> Experiment:
+    """Build and check everything for the run described by ``cfg``; train nothing."""
+    seed = cfg.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
+    trainer_cfg = dict(_plain(cfg.trainer))
+    epochs = _positive_int(trainer_cfg.get("epochs"), "trainer.epochs")
+    batch_size = _positive_int(trainer_cfg.get("batch_size"), "trainer.batch_size",
+                               allow_none=True)
+    dtype = trainer_cfg.get("dtype", "float64")
+    if dtype not in DTYPES:
+        raise ConfigError(f"trainer.dtype must be one of {DTYPES}, got {dtype!r}")
+
+    loss_name, loss_params = _split_off(_plain(cfg.loss), "loss")
+    loss = _construct("loss", "loss", _lookup(registry.losses, "loss.name", loss_name),
+                      loss_params)
+    opt_name, opt_params = _split_off(_plain(cfg.optimizer), "optimizer")
+    optimizer = _construct("optimizer", "optimizer",
+                           _lookup(registry.optimizers, "optimizer.name", opt_name), opt_params)
+    if not isinstance(optimizer, Optimizer) or not isinstance(loss, Loss):
+        raise ConfigError("loss.name and optimizer.name must name a loss and an optimizer")
+
+    data = load_data(cfg.dataset, seed)
+    n_outputs = n_outputs_for(loss, data.y_train, loss_name)
+    model = build_model(cfg.model, data.X_train.shape[1], n_outputs, seed, dtype)
+    try:
+        check_output_layer(model, loss)
+    except ValueError as error:
+        raise ConfigError(f"model and loss do not fit together: {error}") from None
+    trainer = Trainer(model, loss, optimizer, batch_size=batch_size,
+                      shuffle=bool(trainer_cfg.get("shuffle", True)), seed=seed)
+    try:  # every shape, before the first step
+        X = data.X_train.astype(dtype)
+        trainer.prepare(X, data.y_train, "training data")
+        if data.X_val is not None:
+            trainer.prepare(data.X_val.astype(dtype), data.y_val, "validation data")
+    except (ShapeError, ValueError) as error:
+        raise ConfigError(str(error)) from None
+    return Experiment(data.X_train, data.y_train, data.X_val, data.y_val, model, trainer, epochs)
