@@ -18,7 +18,10 @@ from .layers.base import Layer
 
 
 def _check_range(name: str, value: float, low: float, high: float, *, low_open: bool) -> float:
-    value = float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
     ok = (low < value if low_open else low <= value) and value < high
     if not (math.isfinite(value) and ok):
         bracket = "(" if low_open else "["

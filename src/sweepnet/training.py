@@ -10,8 +10,6 @@ import numpy as np
 
 from ._allocator import keep_heap_padding
 from .errors import ShapeError
-from .layers.activations import Sigmoid, Softmax
-from .layers.linear import Linear
 from .layers.sequential import Sequential
 from .losses import Loss
 from .optimizers import Optimizer
@@ -22,21 +20,23 @@ OK, DIVERGED = "ok", "diverged"
 def check_output_layer(model: Sequential, loss: Loss) -> None:
     """Raise ``ValueError`` when the network's last layer cannot feed ``loss``.
 
-    A loss on probabilities (``BCE``) needs a squashing last layer, not a raw
-    ``Linear``; a loss on logits (``BCEWithLogits``, ``CrossEntropy``) must not
-    get outputs that were already squashed by ``Sigmoid`` or ``Softmax``.
+    A loss on probabilities (``BCE``) needs a last layer whose ``outputs`` are
+    ``"probabilities"`` (``Sigmoid``, ``Softmax``); a loss on logits
+    (``BCEWithLogits``, ``CrossEntropy``) must not get outputs that were
+    already squashed into probabilities.
     """
     last = model.layers[-1]
     name = type(loss).__name__
-    if loss.expects == "probabilities" and isinstance(last, Linear):
+    squashed = getattr(last, "outputs", None) == "probabilities"
+    if loss.expects == "probabilities" and not squashed:
         raise ValueError(
             f"{name} takes probabilities, but the network ends in {last!r}; end it with "
             "a Sigmoid (or Softmax), or use BCEWithLogits on the raw outputs"
         )
-    if loss.expects == "logits" and isinstance(last, (Sigmoid, Softmax)):
+    if loss.expects == "logits" and squashed:
         raise ValueError(
-            f"{name} takes logits, but the network ends in {type(last).__name__}, which "
-            "squashes them; remove that layer, or use BCE on probabilities"
+            f"{name} takes logits, but the network ends in {last!r}, which squashes them "
+            "into probabilities; remove that layer, or use BCE on probabilities"
         )
 
 

@@ -68,6 +68,8 @@ class LeakyReLU(Activation):
 class Sigmoid(Activation):
     """``σ(x) = 1 / (1 + exp(-x))`` (see :func:`sigmoid`); ``σ'(x) = σ(x)(1 - σ(x))``."""
 
+    outputs = "probabilities"
+
     def function(self, x):
         return sigmoid(x)
 
@@ -113,6 +115,8 @@ class Softmax(Layer):
     ``dL/dx = y * (dL/dy - Σ_k (dL/dy)_k y_k)``. For classification prefer
     :class:`~sweepnet.losses.CrossEntropy` on logits, which fuses both steps.
     """
+
+    outputs = "probabilities"
 
     def forward(self, x):
         z = np.exp(x - x.max(axis=-1, keepdims=True))

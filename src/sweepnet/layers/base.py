@@ -19,7 +19,13 @@ class Layer:
     grads : dict of str to ndarray
         Gradients of the loss with the same keys and shapes as ``params``,
         written by :meth:`backward`.
+    outputs : str or None
+        ``"probabilities"`` for layers whose outputs lie in [0, 1] (``Sigmoid``,
+        ``Softmax``): losses on probabilities need one last, losses on logits
+        refuse one.
     """
+
+    outputs: str | None = None
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}

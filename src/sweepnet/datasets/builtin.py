@@ -1,0 +1,146 @@
+"""The built-in datasets: plain functions returning ``(X, y)``.
+
+Each is registered in the ``sweepnet.datasets`` entry-point group (see
+``pyproject.toml``), so ``sweepnet.registry.datasets.get("moons")`` returns
+:func:`moons`. scikit-learn is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .split import DatasetError
+
+
+def _check_samples(n_samples: int, noise: float) -> None:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
+            or n_samples < 2:
+        raise DatasetError(f"n_samples must be an integer >= 2, got {n_samples!r}.")
+    if not noise >= 0:
+        raise DatasetError(f"noise must be a standard deviation >= 0, got {noise!r}.")
+
+
+def moons(n_samples: int = 1000, noise: float = 0.2, seed: int = 0
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (scikit-learn's ``make_moons``).
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Total number of points, split evenly between the two classes.
+    noise : float, default=0.2
+        Standard deviation of the Gaussian noise added to the points.
+    seed : int, default=0
+        ``random_state``: the same seed gives the same data.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2), float64
+    y : ndarray of shape (n_samples,), int64
+        Class labels 0 and 1.
+    """
+    from sklearn.datasets import make_moons
+
+    _check_samples(n_samples, noise)
+    X, y = make_moons(n_samples, noise=noise, random_state=seed)
+    return X.astype(np.float64), y.astype(np.int64)
+
+
+def circles(n_samples: int = 1000, noise: float = 0.1, factor: float = 0.5, seed: int = 0
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """A small circle inside a large one (scikit-learn's ``make_circles``).
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Total number of points, split evenly between the two circles.
+    noise : float, default=0.1
+        Standard deviation of the Gaussian noise added to the points.
+    factor : float, default=0.5
+        Radius of the inner circle relative to the outer one, ``0 < factor < 1``.
+    seed : int, default=0
+        ``random_state``: the same seed gives the same data.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2), float64
+    y : ndarray of shape (n_samples,), int64
+        0 for the outer circle, 1 for the inner one.
+    """
+    from sklearn.datasets import make_circles
+
+    _check_samples(n_samples, noise)
+    if not 0 < factor < 1:
+        raise DatasetError(f"factor must satisfy 0 < factor < 1, got {factor!r}.")
+    X, y = make_circles(n_samples, noise=noise, factor=factor, random_state=seed)
+    return X.astype(np.float64), y.astype(np.int64)
+
+
+def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
+    """The Wisconsin breast cancer data (scikit-learn's ``load_breast_cancer``).
+
+    Bundled with scikit-learn: nothing is downloaded. The labels are
+    scikit-learn's, unchanged: **0 = malignant, 1 = benign** (212 and 357
+    samples). Tutorial 002 uses the opposite coding (malignant "M" -> 1); for
+    that, use ``1 - y`` or the ``csv`` dataset with ``positive="M"``.
+
+    Returns
+    -------
+    X : ndarray of shape (569, 30), float64
+        The 30 features, unscaled.
+    y : ndarray of shape (569,), int64
+        0 = malignant, 1 = benign.
+    """
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    return data.data.astype(np.float64), data.target.astype(np.int64)
+
+
+def digits(n_class: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """8x8 images of handwritten digits (scikit-learn's ``load_digits``).
+
+    Bundled with scikit-learn: nothing is downloaded.
+
+    Parameters
+    ----------
+    n_class : int, default=10
+        Keep the digits ``0 .. n_class-1``, ``2 <= n_class <= 10``; 2 is the
+        binary 0-vs-1 task.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 64), float64
+        Pixel intensities 0..16 (1797 samples for ``n_class=10``, 360 for 2).
+    y : ndarray of shape (n_samples,), int64
+        The digit, ``0 .. n_class-1``.
+    """
+    from sklearn.datasets import load_digits
+
+    if isinstance(n_class, bool) or not isinstance(n_class, (int, np.integer)) \
+            or not 2 <= n_class <= 10:
+        raise DatasetError(
+            f"digits: n_class must be an integer from 2 (the 0-vs-1 task) to 10 (all "
+            f"digits), got {n_class!r}."
+        )
+    X, y = load_digits(n_class=int(n_class), return_X_y=True)
+    return X.astype(np.float64), y.astype(np.int64)
+
+
+def toy() -> tuple[np.ndarray, np.ndarray]:
+    """Tutorial 000's five-sample indicator set: 3 inputs, 4 sigmoid outputs.
+
+    The first feature is the indicator of the first output; the other outputs
+    are always 0.
+
+    Returns
+    -------
+    X : ndarray of shape (5, 3), float64
+        ``[[1, 3, 5], [1, 9, 5], [1, 2, 5], [0, 9, 5], [0, 0, 5]]``.
+    y : ndarray of shape (5, 4), float64
+        Multi-label 0/1 targets: ``[1, 0, 0, 0]`` for the first three samples,
+        ``[0, 0, 0, 0]`` for the last two.
+    """
+    X = np.array([[1, 3, 5], [1, 9, 5], [1, 2, 5], [0, 9, 5], [0, 0, 5]], dtype=np.float64)
+    y = np.array([[1, 0, 0, 0]] * 3 + [[0, 0, 0, 0]] * 2, dtype=np.float64)
+    return X, y

@@ -1,0 +1,186 @@
+"""The ``csv`` dataset: a table from a CSV file, read with pandas.
+
+pandas is imported inside :func:`csv`, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .split import DatasetError
+
+_DELIMITERS = {",": "','", ";": "';'", "\t": "'\\t' (tab)", "|": "'|'"}
+
+
+def csv(path: str | os.PathLike, target: str, positive=None,
+        features: Sequence[str] | None = None, delimiter: str = ","
+        ) -> tuple[np.ndarray, np.ndarray]:
+    """Load a classification dataset from a CSV file with a header row.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file; a relative path is relative to the current directory.
+    target : str
+        The column holding the class of each row.
+    positive : scalar, optional
+        The value of the target column that counts as 1; the other value
+        counts as 0 (tutorial 002: ``positive="M"`` makes malignant 1 and
+        benign "B" 0). The target column must then hold exactly two distinct
+        values, one equal to ``positive``; values are also compared as strings,
+        so ``positive=1`` and ``positive="1"`` both match a numeric 1.
+        When ``positive`` is None:
+
+        - integer targets already numbered ``0 .. k-1`` are used as they are;
+          other integer values (e.g. 1 and 2) are mapped in sorted order to
+          ``0 .. k-1``;
+        - a text target with more than two values is mapped in sorted order to
+          ``0 .. k-1``;
+        - a text target with exactly two values is refused: say which one is
+          the positive class with ``positive=``.
+    features : sequence of str, optional
+        The feature columns, in this order. None (the default) means every
+        column except the target. Feature columns must be numeric.
+    delimiter : str, default=","
+        The field separator, e.g. ``";"`` or ``"\\t"``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_features), float64
+    y : ndarray of shape (n_rows,), int64
+        Class labels ``0 .. k-1``.
+
+    Raises
+    ------
+    DatasetError
+        When the file is missing, empty or not parsable as CSV, probably uses
+        another delimiter, lacks the target or feature columns, has
+        non-numeric features or missing values, or its target has fewer than
+        two classes or does not fit ``positive``.
+    """
+    import pandas as pd
+
+    file = Path(path).expanduser().absolute()
+    if not file.is_file():
+        what = "is a directory, not a file" if file.is_dir() else "does not exist"
+        raise DatasetError(
+            f"the CSV file {file} {what}; pass the path of an existing CSV file as "
+            f"path= (a relative path is taken from the current directory, {Path.cwd()})."
+        )
+    try:
+        frame = pd.read_csv(file, sep=delimiter)
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame()
+    except (ValueError, UnicodeDecodeError) as error:  # pandas' ParserError is a ValueError
+        raise DatasetError(
+            f"the CSV file {file} could not be parsed with delimiter {delimiter!r}: "
+            f"{str(error).strip()}. Check that every row has the same number of fields as "
+            f"the header, that quotes are closed and that the file is text."
+        ) from error
+    if frame.shape[1] == 0 or len(frame) == 0:
+        found = ("no columns" if frame.shape[1] == 0 else
+                 f"a header ({', '.join(map(str, frame.columns))}) but no rows")
+        raise DatasetError(
+            f"the CSV file {file} is empty: it has {found}. A dataset needs a header row "
+            f"naming the columns and at least one data row."
+        )
+    columns = [str(c) for c in frame.columns]
+    if len(columns) == 1:
+        others = [d for d in _DELIMITERS if d != delimiter and d in columns[0]]
+        if others:
+            raise DatasetError(
+                f"the CSV file {file} reads as a single column {columns[0]!r} with "
+                f"delimiter {delimiter!r}, but its header contains "
+                f"{_DELIMITERS[others[0]]}; the file probably uses that delimiter: pass "
+                f"delimiter={others[0]!r}."
+            )
+    if features is None:
+        features = [c for c in frame.columns if c != target]
+    elif isinstance(features, str):
+        features = [features]
+    else:
+        features = list(features)
+    missing = [c for c in [target, *features] if c not in frame.columns]
+    if missing:
+        raise DatasetError(
+            f"the CSV file {file} has no column(s) {', '.join(map(repr, missing))}; the "
+            f"columns found are: {', '.join(map(repr, columns))}. target= and features= must "
+            f"name columns of the header (names are case-sensitive)."
+        )
+    if not features or target in features:
+        raise DatasetError(
+            f"the CSV file {file} gives no usable feature columns: features must be one or "
+            f"more columns other than the target {target!r}; the columns found are: "
+            f"{', '.join(map(repr, columns))}."
+        )
+
+    table = frame[[*features, target]]
+    text = [c for c in features if not pd.api.types.is_numeric_dtype(table[c])]
+    if text:
+        column = table[text[0]]
+        bad = column[pd.to_numeric(column, errors="coerce").isna() & column.notna()]
+        raise DatasetError(
+            f"the CSV file {file} has non-numeric feature column(s) "
+            f"{', '.join(map(repr, text))} (e.g. {bad.iloc[0]!r} in {text[0]!r}); features "
+            f"must be numbers. Leave those columns out with features=, or encode them as "
+            f"numbers first."
+        )
+    holes = table.isna()
+    if holes.to_numpy().any():
+        counts = holes.sum()
+        per_column = ", ".join(f"{c!r} ({n})" for c, n in counts.items() if n)
+        raise DatasetError(
+            f"the CSV file {file} has missing values in {int(holes.any(axis=1).sum())} of "
+            f"{len(table)} rows, in column(s) {per_column}; drop or fill those rows before "
+            f"loading (e.g. with pandas dropna/fillna)."
+        )
+
+    X = table[features].to_numpy(dtype=np.float64)
+    y = _labels(table[target], target, positive, file)
+    return X, y
+
+
+def _labels(column, target: str, positive, file: Path) -> np.ndarray:
+    """Class labels 0..k-1 from the target column (see :func:`csv`)."""
+    import pandas as pd
+
+    values = sorted(column.unique().tolist(), key=lambda v: (str(type(v)), v))
+    shown = ", ".join(map(repr, values[:10])) + (" ..." if len(values) > 10 else "")
+    if len(values) < 2:
+        raise DatasetError(
+            f"the target column {target!r} of {file} has a single value ({shown}); a "
+            f"classifier needs at least two classes."
+        )
+    if positive is not None:
+        matches = [v for v in values if v == positive or str(v) == str(positive)]
+        if len(values) != 2 or len(matches) != 1:
+            raise DatasetError(
+                f"positive={positive!r} needs a target column with exactly two values, one of "
+                f"them {positive!r}, but column {target!r} of {file} holds {len(values)} "
+                f"values: {shown}."
+            )
+        return (column == matches[0]).to_numpy().astype(np.int64)
+    if pd.api.types.is_bool_dtype(column):
+        return column.to_numpy().astype(np.int64)
+    if pd.api.types.is_numeric_dtype(column):
+        numbers = np.asarray(values, dtype=np.float64)
+        if np.any(numbers != np.round(numbers)):
+            raise DatasetError(
+                f"the target column {target!r} of {file} holds non-integer numbers "
+                f"({shown}); a classification target holds class labels (integers or text)."
+            )
+        if np.array_equal(numbers, np.arange(len(numbers))):
+            return column.to_numpy().astype(np.int64)
+    elif len(values) == 2:
+        raise DatasetError(
+            f"the target column {target!r} of {file} holds two text values, {shown}; say "
+            f"which one is the positive class (label 1), e.g. positive={values[1]!r}."
+        )
+    else:
+        values = sorted(map(str, values))
+        column = column.astype(str)
+    return np.searchsorted(np.asarray(values), column.to_numpy()).astype(np.int64)
