@@ -76,7 +76,7 @@ def load(path: str | Path) -> Results:
     keys = params["keys"]
     rows, histories = [], []
     for run_dir, record, values in zip(run_dirs, records, params["values"]):
-        job = run_dir.name if run_dir != path else "."
+        job = int(run_dir.name) if run_dir.name.isdigit() else run_dir.name
         swept = {k: values.get(k) for k in keys}
         final, best = record.get("final", {}), record.get("best", {})
         rows.append({"job": job, **swept, "status": record.get("status", "unknown"),

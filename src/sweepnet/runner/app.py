@@ -95,11 +95,17 @@ def plan(argv: list[str]) -> list[list[str]] | None:
             try:
                 build(_compose(job))
             except ConfigError as error:
-                where = f"job {i} ({' '.join(job)})" if multirun else "config"
+                where = f"job {i} ({' '.join(_task(job)) or 'defaults'})" if multirun \
+                    else "config"
                 raise ConfigError(f"{where}: {error}") from None
         if multirun:
-            _check_sweep_dir(Path(root.hydra.sweep.dir), jobs)
+            _check_sweep_dir(Path(root.hydra.sweep.dir), [_task(job) for job in jobs])
     return jobs
+
+
+def _task(job: list[str]) -> list[str]:
+    """The overrides of a job that Hydra counts as the task's (not ``hydra.*`` ones)."""
+    return [o for o in job if not o.lstrip("+~").startswith("hydra")]
 
 
 def _check_sweep_dir(sweep_dir: Path, jobs: list[list[str]]) -> None:

@@ -1,0 +1,240 @@
+"""The `sweepnet` command: configs, runs, sweeps, launchers, resume and bad input."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_module
+
+import sweepnet as sn
+from sweepnet import registry
+from sweepnet.results import load
+from sweepnet.runner.app import main
+from sweepnet.runner.build import ConfigError, build
+
+CONF = Path(sn.__file__).parent / "conf"
+TIMING = ["time", "wall_time"]
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def compose_config(overrides):
+    with initialize_config_module(config_module="sweepnet.conf", version_base=None):
+        return compose("config", overrides=overrides)
+
+
+def shipped_options():
+    for group in sorted(p for p in CONF.iterdir() if p.is_dir() and p.name != "__pycache__"):
+        for option in sorted(group.glob("*.yaml")):
+            yield group.name, option.stem
+
+
+@pytest.fixture(scope="module")
+def breast_cancer_csv(tmp_path_factory):
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer(as_frame=True)
+    frame = pd.DataFrame({"diagnosis": np.where(data.target == 0, "M", "B"),
+                          "radius_mean": data.data["mean radius"],
+                          "texture_mean": data.data["mean texture"]})
+    path = tmp_path_factory.mktemp("data") / "bdiag.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("group, option", list(shipped_options()))
+def test_every_shipped_config_composes_and_builds(group, option, breast_cancer_csv):
+    overrides = [f"{group}={option}"]
+    if option in ("bce_with_logits", "cross_entropy"):
+        overrides.append("model.output=null")
+    if option == "cross_entropy":
+        overrides += ["dataset=digits", "dataset.n_class=10"]
+    if option == "csv":
+        overrides += [f"dataset.path={breast_cancer_csv}", "dataset.target=diagnosis",
+                      "dataset.positive=M"]
+    cfg = compose_config(overrides)
+    experiment = build(cfg)
+    assert experiment.epochs >= 1
+    assert experiment.model.forward(experiment.X_train[:2]).shape[0] == 2
+
+
+def test_defaults_are_tutorial_003():
+    cfg = compose_config([])
+    experiment = build(cfg)
+    assert (cfg.dataset.name, cfg.dataset.n_samples, cfg.dataset.noise) == ("moons", 1000, 0.2)
+    assert [repr(layer) for layer in experiment.model] == [
+        "Linear(2 -> 16)", "ReLU()", "Linear(16 -> 1)", "Sigmoid()"]
+    assert (cfg.loss.name, cfg.optimizer.name, cfg.optimizer.lr) == ("bce", "sgd", 1.0)
+    assert cfg.trainer.batch_size is None and cfg.trainer.epochs == 1000
+
+
+def test_single_run_writes_history_result_and_model(workdir):
+    assert main(["trainer=fast", "optimizer.lr=0.5"]) == 0
+    (run_dir,) = (workdir / "outputs" / "runs").iterdir()
+    history = pd.read_csv(run_dir / "history.csv")
+    assert list(history.columns) == ["epoch", "loss", "val_loss", "val_accuracy", "time"]
+    assert len(history) == 20
+    result = json.loads((run_dir / "result.json").read_text())
+    assert result["status"] == "ok" and result["epochs"] == 20 and result["seed"] == 0
+    assert result["overrides"] == ["trainer=fast", "optimizer.lr=0.5"]
+    assert result["final"]["loss"] == pytest.approx(history["loss"].iloc[-1])
+    assert set(result["versions"]) >= {"sweepnet", "numpy", "hydra-core"}
+    weights = np.load(run_dir / "model.npz", allow_pickle=False)
+    assert sorted(weights.files) == ["0.bias", "0.weight", "2.bias", "2.weight"]
+    assert (run_dir / ".hydra" / "config.yaml").exists()
+
+
+def sweep(workdir, *args, name="sweep"):
+    sweep_dir = workdir / name
+    code = main(["-m", *args, f"hydra.sweep.dir={sweep_dir}"])
+    return code, sweep_dir
+
+
+def test_sweep_in_process_writes_long_history_and_summary(workdir):
+    code, sweep_dir = sweep(workdir, "optimizer.lr=0.5,1", "model.hidden=[4],[8]",
+                            "trainer.epochs=15")
+    assert code == 0
+    summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    history = pd.read_csv(sweep_dir / "sweep_history.csv")
+    assert list(summary.columns[:4]) == ["job", "optimizer.lr", "model.hidden", "status"]
+    assert len(summary) == 4 and (summary["status"] == "ok").all()
+    assert len(history) == 4 * 15
+    assert list(history.columns[:4]) == ["job", "optimizer.lr", "model.hidden", "epoch"]
+    # the frames load() returns are the tables on disk
+    results = load(sweep_dir)
+    pd.testing.assert_frame_equal(results.summary, summary, check_dtype=False)
+    pd.testing.assert_frame_equal(results.history, history, check_dtype=False)
+
+
+def test_sweep_as_a_real_subprocess(tmp_path):
+    script = Path(sys.executable).parent / "sweepnet"
+    command = [str(script)] if script.exists() else [sys.executable, "-m",
+                                                     "sweepnet.runner.app"]
+    result = subprocess.run(command + ["-m", "optimizer.lr=0.2,2", "trainer.epochs=10",
+                                       "hydra.sweep.dir=sweep"],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    summary = pd.read_csv(tmp_path / "sweep" / "sweep_summary.csv")
+    assert summary["optimizer.lr"].tolist() == [0.2, 2.0]
+    assert "job 2/2: optimizer.lr=2" in result.stderr + result.stdout
+
+
+@pytest.mark.skipif(importlib.util.find_spec("hydra_plugins.hydra_joblib_launcher") is None,
+                    reason="hydra-joblib-launcher (extra 'parallel') is not installed")
+def test_joblib_launcher_gives_the_same_tables_as_the_default_launcher(workdir):
+    args = ["optimizer.lr=0.3,1,3", "trainer.epochs=25", "trainer.batch_size=64"]
+    assert sweep(workdir, *args, name="serial")[0] == 0
+    assert sweep(workdir, *args, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                 name="parallel")[0] == 0
+    for table in ("sweep_summary.csv", "sweep_history.csv"):
+        serial = pd.read_csv(workdir / "serial" / table).drop(columns=TIMING, errors="ignore")
+        parallel = pd.read_csv(workdir / "parallel" / table).drop(columns=TIMING,
+                                                                   errors="ignore")
+        pd.testing.assert_frame_equal(serial, parallel, check_exact=True)
+
+
+def test_resume_skips_finished_jobs_and_reruns_the_rest(workdir):
+    args = ["optimizer.lr=0.5,1,2", "trainer.epochs=10"]
+    assert sweep(workdir, *args)[0] == 0
+    sweep_dir = workdir / "sweep"
+    stamp = (sweep_dir / "0" / "history.csv").stat().st_mtime_ns
+    (sweep_dir / "1" / "result.json").unlink()  # as if the sweep died during job 1
+    (sweep_dir / "2" / "result.json").write_text(
+        json.dumps({"status": "failed", "overrides": ["optimizer.lr=2", "trainer.epochs=10"]}))
+    assert sweep(workdir, *args)[0] == 0
+    assert (sweep_dir / "0" / "history.csv").stat().st_mtime_ns == stamp
+    summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    assert (summary["status"] == "ok").all() and len(summary) == 3
+
+
+def test_a_sweep_dir_of_other_jobs_is_refused_untouched(workdir, capsys):
+    assert sweep(workdir, "optimizer.lr=0.5,1", "trainer.epochs=5")[0] == 0
+    before = (workdir / "sweep" / "0" / "result.json").read_text()
+    assert sweep(workdir, "optimizer.lr=0.1,0.2", "trainer.epochs=5")[0] == 2
+    assert "holds a run of other overrides" in capsys.readouterr().err
+    assert (workdir / "sweep" / "0" / "result.json").read_text() == before
+
+
+def test_swept_values_are_clean_in_tables_and_metadata(workdir):
+    code, sweep_dir = sweep(workdir, "optimizer.lr=range(0.1,0.4,0.1)", "trainer.epochs=3")
+    assert code == 0
+    text = (sweep_dir / "sweep_summary.csv").read_text()
+    assert "0.30000000000000004" not in text and ",0.3," in text
+    result = json.loads((sweep_dir / "2" / "result.json").read_text())
+    assert "optimizer.lr=0.3" in result["overrides"]
+
+
+def test_diverged_and_failed_jobs_are_recorded_and_the_sweep_finishes(workdir):
+    @registry.layers.register("breaks_in_training")
+    class BreaksInTraining(sn.ReLU):
+        def forward(self, x):
+            if x.shape[0] > 1:  # the shape check before training passes one sample
+                raise RuntimeError("numerical trouble in a plugin")
+            return super().forward(x)
+
+    try:
+        code, sweep_dir = sweep(workdir, "model.activation=relu,breaks_in_training",
+                                "optimizer.lr=0.1,1e9", "loss=mse", "model.output=null",
+                                "trainer.epochs=50")
+    finally:
+        registry.layers.unregister("breaks_in_training")
+    assert code == 0
+    summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    status = dict(zip(zip(summary["model.activation"], summary["optimizer.lr"]),
+                      summary["status"]))
+    assert status[("relu", 0.1)] == "ok"
+    assert status[("relu", 1e9)] == "diverged"
+    assert status[("breaks_in_training", 0.1)] == "failed"
+    failed = summary[summary["status"] == "failed"]
+    assert failed["error"].str.contains("numerical trouble in a plugin").all()
+    assert "numerical trouble" in (sweep_dir / str(failed["job"].iloc[0]) /
+                                   "sweepnet.log").read_text()
+
+
+BAD_INPUT = [
+    (["optimizer.name=adamm"], "unknown optimizer 'adamm'. Did you mean 'adam'?"),
+    (["model.activation=rleu"], "unknown layer 'rleu'. Did you mean 'relu'?"),
+    (["dataset=nope"], "Could not find 'dataset/nope'"),
+    (["optimizer.lr=abc"], "lr must be a number, got 'abc'"),
+    (["optimizer.lr=-1"], r"lr must be in (0.0, inf), got -1.0"),
+    (["optimizer.lr=0"], r"lr must be in (0.0, inf), got 0.0"),
+    (["trainer.epochs=0"], "trainer.epochs must be a positive integer, got 0"),
+    (["model.hidden=[16,0]"], "model.hidden[1] must be a positive integer, got 0"),
+    (["model=layers", "model.layers=[{name:linear,out_features:4},{name:relu},{name:linear}]"],
+     "BCE takes probabilities, but the network ends in Linear(4 -> 1)"),
+    (["loss=cross_entropy"], "CrossEntropy takes logits, but the network ends in Sigmoid()"),
+    (["dataset=digits", "dataset.n_class=10"], "10 classes"),
+    (["dataset=csv", "dataset.path=missing.csv", "dataset.target=y"], "missing.csv"),
+    (["optimizer.lr=0.1,0.2"], "gives several values: add -m to sweep"),
+    (["-m", "optimizer.lr=0.1,-2"], "job 1 (optimizer.lr=-2): optimizer: lr must be in"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
+def test_bad_input_exits_with_one_message_before_any_run(workdir, capsys, args, message):
+    (workdir / "outputs").mkdir()
+    (workdir / "outputs" / "keep.txt").write_text("earlier results")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sweepnet: error: ")
+    assert message in err
+    assert "Traceback" not in err
+    assert [p.name for p in (workdir / "outputs").iterdir()] == ["keep.txt"]
+    assert (workdir / "outputs" / "keep.txt").read_text() == "earlier results"
+
+
+def test_build_error_names_the_key():
+    with pytest.raises(ConfigError, match=r"optimizer: the optimizer Adam does not take "
+                                          r"momentum"):
+        build(compose_config(["optimizer=adam", "+optimizer.momentum=0.9"]))
+    # switched-off parameters of the other optimizer are dropped
+    assert isinstance(build(compose_config(["optimizer.name=adam"])).trainer.optimizer, sn.Adam)
