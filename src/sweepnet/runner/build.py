@@ -111,7 +111,7 @@ def _positive_int(value: Any, key: str, allow_none: bool = False) -> int | None:
 
 
 def load_data(cfg: Any, seed: int):
-    """Load the dataset named by ``cfg`` and split it; return a :class:`~sweepnet.datasets.Split`."""
+    """Load the dataset named by ``cfg`` and split it into a ``sweepnet.datasets.Split``."""
     from ..datasets import DatasetError, split
 
     name, params = _split_off(_plain(cfg), "dataset")
