@@ -238,3 +238,15 @@ def test_build_error_names_the_key():
         build(compose_config(["optimizer=adam", "+optimizer.momentum=0.9"]))
     # switched-off parameters of the other optimizer are dropped
     assert isinstance(build(compose_config(["optimizer.name=adam"])).trainer.optimizer, sn.Adam)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("hydra_plugins.hydra_submitit_launcher") is None,
+                    reason="hydra-submitit-launcher (extra 'cluster') is not installed")
+def test_submitit_local_launcher_runs_jobs_in_separate_processes(workdir):
+    args = ["optimizer.lr=0.5,1", "trainer.epochs=10"]
+    assert sweep(workdir, *args, name="serial")[0] == 0
+    assert sweep(workdir, *args, "hydra/launcher=submitit_local", name="submitit")[0] == 0
+    assert (workdir / "submitit" / ".submitit").is_dir()  # submitit's own job records
+    serial = pd.read_csv(workdir / "serial" / "sweep_history.csv").drop(columns="time")
+    submitit = pd.read_csv(workdir / "submitit" / "sweep_history.csv").drop(columns="time")
+    pd.testing.assert_frame_equal(serial, submitit, check_exact=True)
