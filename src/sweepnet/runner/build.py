@@ -8,6 +8,7 @@ names the config key, what was wrong and what is allowed.
 from __future__ import annotations
 
 import inspect
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,10 +77,32 @@ def _construct(kind: str, key: str, factory: Any, params: dict) -> Any:
                 f"{', '.join(sorted(bad))}; it takes: {', '.join(accepted) or 'no parameters'}"
             )
         params = {k: v for k, v in params.items() if k in accepted}
+    _check_types(key, factory, params)
     try:
         return factory(**params)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{key}: {error}") from None
+
+
+_SCALARS = {float: "a number", int: "an integer", bool: "true or false", str: "a string"}
+
+
+def _check_types(key: str, factory: Any, params: dict) -> None:
+    """Check scalar parameters against the factory's type hints (``noise: float``)."""
+    try:
+        hints = typing.get_type_hints(factory if inspect.isfunction(factory)
+                                      else factory.__init__)
+    except Exception:  # no usable hints: the factory validates for itself
+        return
+    for name, value in params.items():
+        expected = hints.get(name)
+        if expected not in _SCALARS or value is None:
+            continue
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+              if expected is float else
+              isinstance(value, expected) and (expected is bool or not isinstance(value, bool)))
+        if not ok:
+            raise ConfigError(f"{key}.{name} must be {_SCALARS[expected]}, got {value!r}")
 
 
 def params_name(factory: Any) -> str:
