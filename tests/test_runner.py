@@ -91,6 +91,8 @@ def test_single_run_writes_history_result_and_model(workdir):
     weights = np.load(run_dir / "model.npz", allow_pickle=False)
     assert sorted(weights.files) == ["0.bias", "0.weight", "2.bias", "2.weight"]
     assert (run_dir / ".hydra" / "config.yaml").exists()
+    for plot in ("loss_curves.png", "val_accuracy.png", "decision_boundary.png"):
+        assert (run_dir / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
 
 
 def sweep(workdir, *args, name="sweep"):
@@ -252,3 +254,17 @@ def test_submitit_local_launcher_runs_jobs_in_separate_processes(workdir):
     serial = pd.read_csv(workdir / "serial" / "sweep_history.csv").drop(columns="time")
     submitit = pd.read_csv(workdir / "submitit" / "sweep_history.csv").drop(columns="time")
     pd.testing.assert_frame_equal(serial, submitit, check_exact=True)
+
+
+def test_sklearn_baselines_are_listed_beside_the_runs(workdir):
+    code, sweep_dir = sweep(workdir, "optimizer.lr=0.5,1", "trainer.epochs=200",
+                            "baseline=sklearn")
+    assert code == 0
+    summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    for column in ("sklearn_logreg_val_accuracy", "sklearn_mlp_final_loss",
+                   "sklearn_mlp_val_accuracy"):
+        assert summary[column].between(0, 1).all(), column
+    # same seed, same split, same architecture and optimizer: MLPClassifier's loss curve
+    # ends where sweepnet's does
+    np.testing.assert_allclose(summary["sklearn_mlp_final_loss"], summary["final_loss"],
+                               rtol=0, atol=1e-10)

@@ -11,7 +11,12 @@ jobs:
 ``summary``
     one row per job: ``job``, the swept parameters, ``status``,
     ``final_loss``, ``best_loss``, ``final_val_loss``, ``best_val_accuracy``,
-    ``epochs``, ``wall_time``.
+    ``epochs``, ``wall_time``, then the curve analysis of
+    :func:`sweepnet.analysis.analyze` (``convergence_epoch``, ``n_plateaus``,
+    ``longest_plateau``, ``stuck``, ``diverged``, ``diverged_epoch``).
+``plateaus``
+    one row per plateau: ``job``, ``start``, ``end``, ``length``, ``level``,
+    ``escaped``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class Results:
     history: pd.DataFrame
     summary: pd.DataFrame
     parameters: list[str]
+    plateaus: pd.DataFrame = field(default_factory=pd.DataFrame)
     missing: list[str] = field(default_factory=list)  # job dirs without a result yet
 
 
@@ -65,6 +71,16 @@ def _parameters(records: list[dict]) -> dict[str, dict[str, object]]:
     return {"keys": keys, "values": values}
 
 
+def _baseline_columns(record: dict) -> dict[str, float]:
+    """``sklearn_<model>_<metric>`` columns from a run's ``baseline=sklearn`` results."""
+    columns = {}
+    for model, metrics in (record.get("baselines") or {}).items():
+        if isinstance(metrics, dict):
+            columns.update({f"sklearn_{model}_{k}": v for k, v in metrics.items()
+                            if isinstance(v, (int, float))})
+    return columns
+
+
 def load(path: str | Path) -> Results:
     """Read a run or sweep directory into :class:`Results` (finished or partial)."""
     path = Path(path)
@@ -84,7 +100,7 @@ def load(path: str | Path) -> Results:
                      "final_val_loss": final.get("val_loss"),
                      "best_val_accuracy": best.get("val_accuracy"),
                      "epochs": record.get("epochs", 0), "wall_time": record.get("wall_time"),
-                     "error": record.get("error")})
+                     "error": record.get("error"), **_baseline_columns(record)})
         if (run_dir / HISTORY).exists():
             history = pd.read_csv(run_dir / HISTORY)
             for position, (k, v) in enumerate(swept.items()):
@@ -95,13 +111,9 @@ def load(path: str | Path) -> Results:
     if not summary.empty and summary["error"].isna().all():
         summary = summary.drop(columns="error")
     history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame()
-    return Results(history, summary, keys, [d.name for d in missing])
+    plateaus = pd.DataFrame()
+    if not history.empty:
+        from .analysis.curves import analyze
 
-
-def write_tables(path: str | Path) -> Results:
-    """(Re)build ``sweep_history.csv`` and ``sweep_summary.csv`` in a sweep directory."""
-    path = Path(path)
-    results = load(path)
-    results.history.to_csv(path / SWEEP_HISTORY, index=False)
-    results.summary.to_csv(path / SWEEP_SUMMARY, index=False)
-    return results
+        summary, plateaus = analyze(history, summary)
+    return Results(history, summary, keys, plateaus, [d.name for d in missing])

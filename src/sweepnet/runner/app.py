@@ -22,7 +22,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from .build import ConfigError, build
-from .job import clean_overrides, read_result, run_job
+from .job import clean_overrides, log, read_result, run_job
 
 SWEEP_SIZE_ENV = "SWEEPNET_SWEEP_SIZE"
 
@@ -32,7 +32,12 @@ def epochs_for_budget(budget, lr) -> int:
     return max(1, round(float(budget) / float(lr)))
 
 
-OmegaConf.register_new_resolver("epochs_for_budget", epochs_for_budget, replace=True)
+def register_resolvers() -> None:
+    """The config resolvers sweepnet's presets use (also needed to reload a run's config)."""
+    OmegaConf.register_new_resolver("epochs_for_budget", epochs_for_budget, replace=True)
+
+
+register_resolvers()
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base=None)
@@ -41,7 +46,17 @@ def app(cfg: DictConfig) -> None:
     single = hc.mode == RunMode.RUN
     total = os.environ.get(SWEEP_SIZE_ENV, "?")
     label = "run" if single else f"job {hc.job.num + 1}/{total}"
-    run_job(cfg, Path(hc.runtime.output_dir), list(hc.overrides.task), label, single)
+    run_dir = Path(hc.runtime.output_dir)
+    run_job(cfg, run_dir, list(hc.overrides.task), label, single)
+    if single:  # a sweep's plots are drawn once, when it ends (callbacks.SweepReport)
+        from ..analysis.report import report
+
+        try:
+            files = report(run_dir).files
+        except Exception as error:  # the run's own files are written; a plot must not fail it
+            log.warning(f"plots for {run_dir} failed: {type(error).__name__}: {error}")
+        else:
+            log.info(f"plots: {', '.join(str(f) for f in files)}")
 
 
 def _compose(overrides: list[str], with_hydra: bool = False) -> DictConfig:

@@ -238,6 +238,8 @@ def _build_layer_list(params: dict, n_features: int, n_outputs: int, seed: int,
 
 def build(cfg: Any) -> Experiment:
     """Build and check everything for the run described by ``cfg``; train nothing."""
+    if cfg.get("baseline") not in (None, "sklearn"):
+        raise ConfigError(f"baseline must be null or 'sklearn', got {cfg.get('baseline')!r}")
     seed = cfg.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")

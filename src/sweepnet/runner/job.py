@@ -136,6 +136,10 @@ def run_job(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run",
         _write_atomic(run_dir / MODEL, lambda p: _save_npz(p, experiment.model.state_dict()))
         record.update(status=history.attrs["status"], epochs=len(history),
                       epochs_requested=experiment.epochs, **_metrics(history))
+        if cfg.get("baseline") == "sklearn":
+            from .baselines import sklearn_baselines
+
+            record["baselines"] = sklearn_baselines(cfg, experiment)
         error = None
     except Exception as exc:  # recorded, then re-raised for single runs
         error = exc
