@@ -447,6 +447,11 @@ def plot_loss_curves(history: pd.DataFrame, summary: pd.DataFrame, plateaus: pd.
         handles.append(Line2D([], [], color="0.3", linestyle="--", marker="x",
                               markeredgecolor=DIVERGED_COLOR, markeredgewidth=2,
                               label="diverged"))
+    return _finish_curves(fig, ax, handles, colouring, table, path)
+
+
+def _finish_curves(fig, ax, handles, colouring, table, path):
+    """Legend, colour bar and file: the common end of the per-epoch curve plots."""
     if handles:
         ax.legend(handles=handles, fontsize="small", loc="best",
                   ncols=2 if len(handles) > 12 else 1)
@@ -652,13 +657,7 @@ def plot_val_accuracy(history: pd.DataFrame, parameters: Sequence[str],
     fig.suptitle(f"Validation accuracy by {what}" if what else "Validation accuracy")
     ax.grid(True, alpha=0.3)
     handles = _colour_legend(colouring) + style_legend
-    if handles:
-        ax.legend(handles=handles, fontsize="small", loc="best",
-                  ncols=2 if len(handles) > 12 else 1)
-    colouring.colorbar(fig, ax, _distinct(table[colouring.parameter].tolist())
-                       if colouring.parameter else None)
-    _save(fig, path)
-    return fig
+    return _finish_curves(fig, ax, handles, colouring, table, path)
 
 
 # --------------------------------------------------------------------------- decision boundaries
