@@ -250,3 +250,15 @@ def test_every_builtin_loss_passes_check_loss(name):
 def test_builtin_optimizers_pass_check_optimizer(name):
     result = check_optimizer(registry.optimizers.get(name))
     assert result.final < 0.01 * result.initial
+
+
+def test_check_passes_dataset_parameters_with_set(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    lines = ["a,b,label"] + [f"{x:.3f},{z:.3f},{'yes' if x > z else 'no'}"
+                             for x, z in rng.normal(size=(40, 2))]
+    (tmp_path / "data.csv").write_text("\n".join(lines) + "\n")
+    args = ["check", "csv", "--set", f"path={tmp_path / 'data.csv'}", "--set", "target=label"]
+    assert main(args + ["--set", "positive=yes"]) == 0
+    assert "X of shape (40, 2), 2 classes" in capsys.readouterr().out
+    assert main(args) == 1  # a text target with two labels needs positive=
+    assert "positive" in capsys.readouterr().out

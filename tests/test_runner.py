@@ -219,6 +219,7 @@ BAD_INPUT = [
     (["dataset=digits", "dataset.n_class=10"], "10 classes"),
     (["dataset=csv", "dataset.path=missing.csv", "dataset.target=y"], "missing.csv"),
     (["optimizer.lr=0.1,0.2"], "gives several values: add -m to sweep"),
+    (["report.format=jpg"], "report.format must be one of ('png', 'svg', 'pdf')"),
     (["-m", "optimizer.lr=0.1,-2"], "job 1 (optimizer.lr=-2): optimizer: lr must be in"),
 ]
 
@@ -268,3 +269,19 @@ def test_sklearn_baselines_are_listed_beside_the_runs(workdir):
     # ends where sweepnet's does
     np.testing.assert_allclose(summary["sklearn_mlp_final_loss"], summary["final_loss"],
                                rtol=0, atol=1e-10)
+
+
+def test_report_options_give_svg_plots_on_a_log_scale(workdir):
+    code, sweep_dir = sweep(workdir, "optimizer.lr=0.5,1", "trainer.epochs=5",
+                            "report.format=svg", "report.log_scale=true",
+                            "report.decision_boundaries=false")
+    assert code == 0
+    svg = (sweep_dir / "loss_curves.svg").read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert not list(sweep_dir.glob("*.png")) and not list(sweep_dir.glob("decision*"))
+
+
+def test_two_sweeps_started_together_get_their_own_directories(workdir):
+    for _ in range(2):
+        assert main(["-m", "optimizer.lr=1", "trainer.epochs=2"]) == 0
+    assert len(list((workdir / "outputs" / "sweeps").iterdir())) == 2

@@ -3,7 +3,7 @@
 ::
 
     sweepnet-plugins list [--kind {layer,loss,optimizer,dataset}]
-    sweepnet-plugins check NAME [--kind KIND] [--tol TOL]
+    sweepnet-plugins check NAME [--kind KIND] [--tol TOL] [--set KEY=VALUE ...]
 
 ``check`` runs the matching :mod:`sweepnet.testing` check and exits 0 when it
 passes, 1 when it fails, and 2 when the name cannot be resolved.
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from . import testing
 from .registry import REGISTRIES, Entry, Registry, RegistryError
+from .runner.job import clean_value
 
 KINDS = tuple(REGISTRIES)
 
@@ -60,8 +61,12 @@ def _kinds_of(name: str) -> list[str]:
     return found
 
 
-def check_component(name: str, kind: str | None = None, tol: float | None = None) -> int:
-    """Run the :mod:`sweepnet.testing` check of ``name``; return the exit status."""
+def check_component(name: str, kind: str | None = None, tol: float | None = None,
+                    params: dict | None = None) -> int:
+    """Run the :mod:`sweepnet.testing` check of ``name``; return the exit status.
+
+    ``params`` are passed to a dataset (``csv`` needs ``path`` and ``target``).
+    """
     kinds = [kind] if kind is not None else _kinds_of(name)
     if not kinds:
         every = sorted({n for registry in REGISTRIES.values() for n in registry.names()})
@@ -101,7 +106,7 @@ def check_component(name: str, kind: str | None = None, tol: float | None = None
         elif kind == "optimizer":
             result = testing.check_optimizer(component)
         else:
-            result = testing.check_dataset(component)
+            result = testing.check_dataset(component, **(params or {}))
     except AssertionError as error:
         print(f"FAILED: {error}")
         return 1
@@ -127,10 +132,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     checker.add_argument("--kind", choices=KINDS, help="needed when the name is in several kinds")
     checker.add_argument("--tol", type=float, default=None,
                          help="largest relative gradient error accepted (default 1e-7)")
+    checker.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         help="a dataset parameter, e.g. --set path=data.csv --set target=y")
     args = parser.parse_args(argv)
     if args.command == "list":
         return list_components(args.kind)
-    return check_component(args.name, args.kind, args.tol)
+    params = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"--set takes KEY=VALUE, got {item!r}")
+        params[key] = clean_value(value)
+    return check_component(args.name, args.kind, args.tol, params)
 
 
 if __name__ == "__main__":

@@ -133,6 +133,14 @@ SHOWN = ["job", "status", "final_loss", "best_val_accuracy", "epochs", "converge
          "n_plateaus", "longest_plateau", "stuck", "diverged"]
 
 
+def report_options(cfg) -> dict:
+    """:func:`report` keyword arguments from a config's ``report`` section."""
+    section = cfg.get("report") or {}
+    return {"fmt": section.get("format", "png"),
+            "log_scale": bool(section.get("log_scale", False)),
+            "boundaries": bool(section.get("decision_boundaries", True))}
+
+
 def summary_text(results: Results) -> str:
     """The summary table as the terminal shows it."""
     columns = ["job", *results.parameters] + [c for c in SHOWN[1:] if c in results.summary]

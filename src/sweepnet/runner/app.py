@@ -49,10 +49,10 @@ def app(cfg: DictConfig) -> None:
     run_dir = Path(hc.runtime.output_dir)
     run_job(cfg, run_dir, list(hc.overrides.task), label, single)
     if single:  # a sweep's plots are drawn once, when it ends (callbacks.SweepReport)
-        from ..analysis.report import report
+        from ..analysis.report import report, report_options
 
         try:
-            files = report(run_dir).files
+            files = report(run_dir, **report_options(cfg)).files
         except Exception as error:  # the run's own files are written; a plot must not fail it
             log.warning(f"plots for {run_dir} failed: {type(error).__name__}: {error}")
         else:

@@ -23,6 +23,7 @@ from ..registry import RegistryError
 from ..training import Trainer, check_output_layer
 
 DTYPES = ("float32", "float64")
+REPORT_FORMATS = ("png", "svg", "pdf")
 
 
 class ConfigError(ValueError):
@@ -240,6 +241,10 @@ def build(cfg: Any) -> Experiment:
     """Build and check everything for the run described by ``cfg``; train nothing."""
     if cfg.get("baseline") not in (None, "sklearn"):
         raise ConfigError(f"baseline must be null or 'sklearn', got {cfg.get('baseline')!r}")
+    report = cfg.get("report") or {}
+    if report.get("format", "png") not in REPORT_FORMATS:
+        raise ConfigError(f"report.format must be one of {REPORT_FORMATS}, "
+                          f"got {report.get('format')!r}")
     seed = cfg.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")

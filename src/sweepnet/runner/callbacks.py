@@ -20,12 +20,12 @@ class SweepReport(Callback):
     """
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from ..analysis.report import report, summary_text
+        from ..analysis.report import report, report_options, summary_text
 
         sweep_dir = Path(config.hydra.sweep.dir)
         if not sweep_dir.is_dir():
             return
-        done = report(sweep_dir)
+        done = report(sweep_dir, **report_options(config))
         if done.results.summary.empty:
             log.warning(f"no finished runs in {sweep_dir}")
             return
