@@ -144,22 +144,37 @@ def main() -> None:
 
     print(f"machine: {machine()}")
     bench_a(1, 5), bench_b(1, 2_000, 1)  # warm-up: imports, thread pools, caches
-    a = {k: statistics.median(v) for k, v in bench_a(args.repeats, epochs_a).items() if v}
-    b = {k: statistics.median(v) for k, v in bench_b(args.repeats, n_b).items() if v}
+    a = bench_a(args.repeats, epochs_a)
+    b = bench_b(args.repeats, n_b)
+
+    def median(runs, name):
+        return statistics.median(runs[name]) if runs[name] else None
+
+    def paired(runs, name):
+        """Median over repeats of sweepnet's value / the other's, measured side by side."""
+        if not runs[name]:
+            return None
+        return statistics.median(s / o for s, o in zip(runs["sweepnet"], runs[name]))
+
+    def cell(value, fmt):
+        return "n/a" if value is None else fmt.format(value)
 
     print("\n| benchmark | sweepnet | scikit-learn | PyTorch | vs scikit-learn | vs PyTorch |")
     print("|---|---|---|---|---|---|")
-    torch_a = f"{a['pytorch'] * 1e6:.0f} µs" if "pytorch" in a else "n/a"
-    ratio_a = f"{a['sweepnet'] / a['pytorch']:.2f}x time" if "pytorch" in a else "n/a"
-    print(f"| (A) moons 2-16-1, full batch, time per epoch (lower is better) "
-          f"| {a['sweepnet'] * 1e6:.0f} µs | {a['scikit-learn'] * 1e6:.0f} µs | {torch_a} "
-          f"| {a['sweepnet'] / a['scikit-learn']:.2f}x time | {ratio_a} |")
-    torch_b = f"{b['pytorch']:,.0f}/s" if "pytorch" in b else "n/a"
-    ratio_b = f"{b['sweepnet'] / b['pytorch']:.2f}x throughput" if "pytorch" in b else "n/a"
-    print(f"| (B) 32-256-256-1, batch 256, samples per second (higher is better) "
-          f"| {b['sweepnet']:,.0f}/s | {b['scikit-learn']:,.0f}/s | {torch_b} "
-          f"| {b['sweepnet'] / b['scikit-learn']:.2f}x throughput | {ratio_b} |")
-    print("\ntargets: (A) <= 0.40x scikit-learn's and <= 0.30x PyTorch's time per epoch; "
+    a_us = {k: None if median(a, k) is None else median(a, k) * 1e6 for k in a}
+    print("| (A) moons 2-16-1, full batch, time per epoch (lower is better) | "
+          + " | ".join(cell(a_us[k], "{:.0f} µs") for k in ("sweepnet", "scikit-learn",
+                                                            "pytorch"))
+          + f" | {cell(paired(a, 'scikit-learn'), '{:.2f}x time')} "
+          + f"| {cell(paired(a, 'pytorch'), '{:.2f}x time')} |")
+    print("| (B) 32-256-256-1, batch 256, samples per second (higher is better) | "
+          + " | ".join(cell(median(b, k), "{:,.0f}/s")
+                       for k in ("sweepnet", "scikit-learn", "pytorch"))
+          + f" | {cell(paired(b, 'scikit-learn'), '{:.2f}x throughput')} "
+          + f"| {cell(paired(b, 'pytorch'), '{:.2f}x throughput')} |")
+    print(f"\nmedians of {args.repeats} repeats; ratios are medians of the per-repeat ratios "
+          "(each library measured right after the other)")
+    print("targets: (A) <= 0.40x scikit-learn's and <= 0.30x PyTorch's time per epoch; "
           "(B) >= 2.5x scikit-learn's and >= 1.2x PyTorch's throughput")
 
 
