@@ -117,6 +117,23 @@ class TestExamplePlugin:
         assert "max relative error" in done.stdout
 
 
+    def test_the_plugins_own_test_suite_passes(self):
+        suite = Path(__file__).parents[1] / "examples" / "plugins" / "sweepnet-swish" / "tests"
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                               str(suite)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "3 passed" in done.stdout
+
+    def test_the_runner_uses_plugin_components_by_name(self, tmp_path, monkeypatch):
+        from sweepnet.runner.app import main as sweepnet_main
+
+        monkeypatch.chdir(tmp_path)
+        assert sweepnet_main(["model.activation=swish", "dataset.name=spirals",
+                              "trainer=fast", "report.decision_boundaries=false"]) == 0
+        (run_dir,) = (tmp_path / "outputs" / "runs").iterdir()
+        assert (run_dir / "history.csv").exists()
+
+
 # -- broken plugins and name clashes ---------------------------------------------------
 def test_a_broken_plugin_is_listed_and_only_fails_when_asked_for(broken_plugin):
     assert {"broken", "wrongkind", "relu"} <= set(registry.layers.names())
