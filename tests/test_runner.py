@@ -285,3 +285,29 @@ def test_two_sweeps_started_together_get_their_own_directories(workdir):
     for _ in range(2):
         assert main(["-m", "optimizer.lr=1", "trainer.epochs=2"]) == 0
     assert len(list((workdir / "outputs" / "sweeps").iterdir())) == 2
+
+
+def test_an_interrupted_sweep_keeps_its_results_and_says_how_to_resume(workdir, capsys):
+    calls = {"n": 0}
+
+    @registry.layers.register("interrupts_once")
+    class InterruptsOnce(sn.ReLU):
+        def forward(self, x):
+            if x.shape[0] > 1 and calls["n"] == 0:  # the second job, like a Ctrl-C
+                calls["n"] += 1
+                raise KeyboardInterrupt
+            return super().forward(x)
+
+    args = ["-m", "model.activation=relu,interrupts_once,tanh", "trainer.epochs=5"]
+    try:
+        assert main(args) == 130
+        err = capsys.readouterr().err
+        assert "interrupted; 1 finished job(s)" in err
+        resume = err.split("Resume with:\n  sweepnet ")[1].strip().split()
+        sweep_dir = Path(resume[-1].split("=", 1)[1])
+        assert pd.read_csv(sweep_dir / "sweep_summary.csv")["job"].tolist() == [0]
+        assert main(resume) == 0
+    finally:
+        registry.layers.unregister("interrupts_once")
+    summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    assert summary["job"].tolist() == [0, 1, 2] and (summary["status"] == "ok").all()

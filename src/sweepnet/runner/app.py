@@ -13,7 +13,9 @@ with one message and status 2, and no output directory is touched.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import hydra
@@ -69,8 +71,16 @@ def _compose(overrides: list[str], with_hydra: bool = False) -> DictConfig:
         raise ConfigError(str(error).strip()) from None
 
 
-def plan(argv: list[str]) -> list[list[str]] | None:
-    """Compose and build every job that ``argv`` asks for; return their override lists.
+@dataclass
+class Plan:
+    """The jobs a command line asks for, each checked, and the sweep's directory."""
+
+    jobs: list[list[str]]
+    sweep_dir: Path | None  # None for a single run
+
+
+def plan(argv: list[str]) -> Plan | None:
+    """Compose and build every job that ``argv`` asks for, before any of them runs.
 
     Returns ``None`` when ``argv`` holds a Hydra flag other than ``-m`` (``--help``,
     ``--cfg``, ...), which Hydra then handles itself.
@@ -113,9 +123,10 @@ def plan(argv: list[str]) -> list[list[str]] | None:
                 where = f"job {i} ({' '.join(_task(job)) or 'defaults'})" if multirun \
                     else "config"
                 raise ConfigError(f"{where}: {error}") from None
-        if multirun:
-            _check_sweep_dir(Path(root.hydra.sweep.dir), [_task(job) for job in jobs])
-    return jobs
+        sweep_dir = Path(root.hydra.sweep.dir) if multirun else None
+        if sweep_dir is not None:
+            _check_sweep_dir(sweep_dir, [_task(job) for job in jobs])
+    return Plan(jobs, sweep_dir)
 
 
 def _task(job: list[str]) -> list[str]:
@@ -140,18 +151,39 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sweepnet`` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        jobs = plan(argv)
+        checked = plan(argv)
     except ConfigError as error:
         print(f"sweepnet: error: {error}", file=sys.stderr)
         return 2
-    if jobs is not None:
-        os.environ[SWEEP_SIZE_ENV] = str(len(jobs))
-    sys.argv = [sys.argv[0], *argv]
+    command = list(argv)
+    if checked is not None:
+        os.environ[SWEEP_SIZE_ENV] = str(len(checked.jobs))
+        if checked.sweep_dir is not None and not any(
+                a.startswith("hydra.sweep.dir=") for a in argv):
+            # the directory plan() checked, so an interrupted sweep can be named and resumed
+            command.append(f"hydra.sweep.dir={checked.sweep_dir}")
+    sys.argv = [sys.argv[0], *command]
     try:
         app()
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 1
+    except KeyboardInterrupt:
+        if checked is None or checked.sweep_dir is None:
+            raise
+        _interrupted(checked.sweep_dir, command)
+        return 130
     return 0
+
+
+def _interrupted(sweep_dir: Path, command: list[str]) -> None:
+    """Keep what a stopped sweep finished: its tables, and the command that resumes it."""
+    from ..analysis.report import report
+
+    done = report(sweep_dir, boundaries=False) if sweep_dir.is_dir() else None
+    finished = 0 if done is None else len(done.results.summary)
+    print(f"\nsweepnet: interrupted; {finished} finished job(s) are in {sweep_dir} "
+          f"(tables written). Resume with:\n  sweepnet {shlex.join(command)}",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":
