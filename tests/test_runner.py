@@ -220,6 +220,13 @@ BAD_INPUT = [
     (["dataset=csv", "dataset.path=missing.csv", "dataset.target=y"], "missing.csv"),
     (["optimizer.lr=0.1,0.2"], "gives several values: add -m to sweep"),
     (["report.format=jpg"], "report.format must be one of ('png', 'svg', 'pdf')"),
+    (["model.hidden=abc"], "model.hidden must be a list of layer widths like [16, 16]"),
+    (["trainer.batch_size=-1"], "trainer.batch_size must be a positive integer or null, got -1"),
+    (["trainer.shuffle=3"], "trainer.shuffle must be true or false, got 3"),
+    (["dataset.split.stratify=maybe"], "dataset.split.stratify must be true or false"),
+    (["dataset.split.test_size=1.5"], "0 <= test_size < 1"),
+    (["optimizer=adam", "optimizer.betas=[0.9]"], "betas must be two numbers"),
+    (["model.output=softmax"], "a Softmax over a single output, which is always 1"),
     (["-m", "optimizer.lr=0.1,-2"], "job 1 (optimizer.lr=-2): optimizer: lr must be in"),
 ]
 
@@ -311,3 +318,11 @@ def test_an_interrupted_sweep_keeps_its_results_and_says_how_to_resume(workdir, 
         registry.layers.unregister("interrupts_once")
     summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
     assert summary["job"].tolist() == [0, 1, 2] and (summary["status"] == "ok").all()
+
+
+def test_a_swept_config_group_named_like_a_metric_gets_its_own_column(workdir):
+    code, sweep_dir = sweep(workdir, "loss=bce,mse", "trainer.epochs=3")
+    assert code == 0
+    history = pd.read_csv(sweep_dir / "sweep_history.csv")
+    assert list(history.columns[:4]) == ["job", "loss (config)", "epoch", "loss"]
+    assert set(history["loss (config)"]) == {"bce", "mse"}

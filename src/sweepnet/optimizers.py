@@ -115,7 +115,10 @@ class Adam(Optimizer):
     def __init__(self, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> None:
         super().__init__(lr)
-        beta1, beta2 = betas
+        try:
+            beta1, beta2 = betas
+        except (TypeError, ValueError):
+            raise ValueError(f"betas must be two numbers (beta1, beta2), got {betas!r}") from None
         self.betas = (_check_range("betas[0]", beta1, 0.0, 1.0, low_open=False),
                       _check_range("betas[1]", beta2, 0.0, 1.0, low_open=False))
         self.eps = _check_range("eps", eps, 0.0, math.inf, low_open=False)

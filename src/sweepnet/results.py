@@ -29,6 +29,9 @@ import pandas as pd
 from .runner.job import HISTORY, RESULT, clean_value, read_result
 
 SWEEP_HISTORY, SWEEP_SUMMARY = "sweep_history.csv", "sweep_summary.csv"
+TAKEN_COLUMNS = {"job", "epoch", "loss", "val_loss", "val_accuracy", "time", "status",
+                 "final_loss", "best_loss", "final_val_loss", "best_val_accuracy", "epochs",
+                 "wall_time", "error"}
 
 
 @dataclass
@@ -68,7 +71,10 @@ def _parameters(records: list[dict]) -> dict[str, dict[str, object]]:
     keys = list(dict.fromkeys(k for v in values for k in v))
     if len(values) > 1:
         keys = [k for k in keys if len({repr(v.get(k)) for v in values}) > 1]
-    return {"keys": keys, "values": values}
+    # a config group named like a metric column (loss=mse) gets its own column name
+    renamed = {k: f"{k} (config)" if k in TAKEN_COLUMNS else k for k in keys}
+    values = [{renamed.get(k, k): v for k, v in job.items()} for job in values]
+    return {"keys": [renamed[k] for k in keys], "values": values}
 
 
 def _baseline_columns(record: dict) -> dict[str, float]:

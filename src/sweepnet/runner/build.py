@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import registry
 from ..errors import ShapeError
-from ..layers import Layer, Linear, Sequential, mlp
+from ..layers import Layer, Linear, Sequential, Softmax, mlp
 from ..losses import CrossEntropy, Loss
 from ..optimizers import Optimizer
 from ..registry import RegistryError
@@ -152,6 +152,7 @@ def load_data(cfg: Any, seed: int):
         if unknown:
             raise ConfigError(f"dataset.split: unknown keys {sorted(unknown)}; allowed: "
                               "test_size, stratify, standardize")
+        _check_types("dataset.split", split, split_params)
         return split(X, y, seed=seed, **split_params)
     except DatasetError as error:
         raise ConfigError(f"dataset {name!r}: {error}") from None
@@ -182,6 +183,9 @@ def build_model(cfg: Any, n_features: int, n_outputs: int, seed: int, dtype: str
         hidden = params.pop("hidden", [])
         if isinstance(hidden, int):
             hidden = [hidden]
+        if not isinstance(hidden, list):
+            raise ConfigError(f"model.hidden must be a list of layer widths like [16, 16], "
+                              f"got {hidden!r}")
         for i, width in enumerate(hidden):
             _positive_int(width, f"model.hidden[{i}]")
         try:
@@ -252,6 +256,9 @@ def build(cfg: Any) -> Experiment:
     epochs = _positive_int(trainer_cfg.get("epochs"), "trainer.epochs")
     batch_size = _positive_int(trainer_cfg.get("batch_size"), "trainer.batch_size",
                                allow_none=True)
+    shuffle = trainer_cfg.get("shuffle", True)
+    if not isinstance(shuffle, bool):
+        raise ConfigError(f"trainer.shuffle must be true or false, got {shuffle!r}")
     dtype = trainer_cfg.get("dtype", "float64")
     if dtype not in DTYPES:
         raise ConfigError(f"trainer.dtype must be one of {DTYPES}, got {dtype!r}")
@@ -268,12 +275,15 @@ def build(cfg: Any) -> Experiment:
     data = load_data(cfg.dataset, seed)
     n_outputs = n_outputs_for(loss, data.y_train, loss_name)
     model = build_model(cfg.model, data.X_train.shape[1], n_outputs, seed, dtype)
+    if isinstance(model.layers[-1], Softmax) and n_outputs == 1:
+        raise ConfigError("the network ends in a Softmax over a single output, which is "
+                          "always 1; use model.output=sigmoid for one output")
     try:
         check_output_layer(model, loss)
     except ValueError as error:
         raise ConfigError(f"model and loss do not fit together: {error}") from None
     trainer = Trainer(model, loss, optimizer, batch_size=batch_size,
-                      shuffle=bool(trainer_cfg.get("shuffle", True)), seed=seed)
+                      shuffle=shuffle, seed=seed)
     try:  # every shape, before the first step
         X = data.X_train.astype(dtype)
         trainer.prepare(X, data.y_train, "training data")
