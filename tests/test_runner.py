@@ -195,6 +195,10 @@ def test_diverged_and_failed_jobs_are_recorded_and_the_sweep_finishes(workdir):
                       summary["status"]))
     assert status[("relu", 0.1)] == "ok"
     assert status[("relu", 1e9)] == "diverged"
+    diverged_job = summary.loc[summary["status"] == "diverged", "job"].iloc[0]
+    strict = json.loads((sweep_dir / str(diverged_job) / "result.json").read_text(),
+                        parse_constant=lambda c: pytest.fail(f"non-standard JSON {c}"))
+    assert strict["final"]["loss"] is None
     assert status[("breaks_in_training", 0.1)] == "failed"
     failed = summary[summary["status"] == "failed"]
     assert failed["error"].str.contains("numerical trouble in a plugin").all()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import platform
 import time
@@ -49,6 +50,17 @@ def clean_overrides(overrides: list[str]) -> list[str]:
         key, sep, value = item.partition("=")
         cleaned.append(f"{key}{sep}{clean_value(value)}" if sep else item)
     return cleaned
+
+
+def _finite_or_null(value: Any) -> Any:
+    """``value`` with NaN and infinities (a diverged run's metrics) as ``None``: strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_null(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def read_result(run_dir: Path) -> dict | None:
@@ -147,7 +159,8 @@ def run_job(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run",
         if not isinstance(exc, ConfigError):
             record["traceback"] = traceback.format_exc()
     record["wall_time"] = time.perf_counter() - start
-    _write_atomic(run_dir / RESULT, lambda p: p.write_text(json.dumps(record, indent=2)))
+    text = json.dumps(_finite_or_null(record), indent=2, allow_nan=False)
+    _write_atomic(run_dir / RESULT, lambda p: p.write_text(text))
 
     what = " ".join(overrides) or "(defaults)"
     if error is None:
