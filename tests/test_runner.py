@@ -224,6 +224,13 @@ BAD_INPUT = [
     (["dataset=csv", "dataset.path=missing.csv", "dataset.target=y"], "missing.csv"),
     (["optimizer.lr=0.1,0.2"], "gives several values: add -m to sweep"),
     (["report.format=jpg"], "report.format must be one of ('png', 'svg', 'pdf')"),
+    (["trainer.log_every=abc"], "trainer.log_every must be a non-negative integer"),
+    (["model=layers", "model.layers=[relu]"], "model.layers[0] must be a mapping"),
+    (["model=layers", "model.layers=[{name:linear,out_features:4,dtype:int8},{name:linear},"
+      "{name:sigmoid}]"], "dtype come from the data"),
+    (["optimizer=adam", "optimizer.eps=0"], "eps must be in (0.0, inf)"),
+    (["experiment=lr_sweep", "optimizer.lr=0"], "needs a positive optimizer.lr"),
+    (["-m", "optimizer.lr=1,2", "hydra.sweep.subdir=x"], "hydra.sweep.subdir cannot be changed"),
     (["model.hidden=abc"], "model.hidden must be a list of layer widths like [16, 16]"),
     (["trainer.batch_size=-1"], "trainer.batch_size must be a positive integer or null, got -1"),
     (["trainer.shuffle=3"], "trainer.shuffle must be true or false, got 3"),
@@ -330,3 +337,17 @@ def test_a_swept_config_group_named_like_a_metric_gets_its_own_column(workdir):
     history = pd.read_csv(sweep_dir / "sweep_history.csv")
     assert list(history.columns[:4]) == ["job", "loss (config)", "epoch", "loss"]
     assert set(history["loss (config)"]) == {"bce", "mse"}
+
+
+def test_a_run_dir_of_another_run_is_refused_untouched(workdir, capsys):
+    assert main(["trainer=fast", "optimizer.lr=0.5", "hydra.run.dir=r1"]) == 0
+    before = (workdir / "r1" / "result.json").read_text()
+    assert main(["trainer=fast", "optimizer.lr=0.7", "hydra.run.dir=r1"]) == 2
+    assert "r1 holds a run of other overrides" in capsys.readouterr().err
+    assert (workdir / "r1" / "result.json").read_text() == before
+
+
+def test_a_smaller_sweep_into_a_bigger_sweeps_dir_is_refused(workdir, capsys):
+    assert sweep(workdir, "optimizer.lr=0.1,0.2", "trainer.epochs=3")[0] == 0
+    assert sweep(workdir, "optimizer.lr=0.1", "trainer.epochs=3")[0] == 2
+    assert "holds results of jobs 1" in capsys.readouterr().err

@@ -27,7 +27,10 @@ def keep_heap_padding() -> bool:
     global _applied
     if _applied:
         return True
-    pad = int(os.environ.get("SWEEPNET_MALLOC_TOP_PAD", DEFAULT_PAD))
+    try:
+        pad = int(os.environ.get("SWEEPNET_MALLOC_TOP_PAD", DEFAULT_PAD))
+    except ValueError:  # a tuning knob must never stop training
+        pad = DEFAULT_PAD
     if pad <= 0 or not sys.platform.startswith("linux"):
         return False
     try:

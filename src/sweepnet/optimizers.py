@@ -121,7 +121,7 @@ class Adam(Optimizer):
             raise ValueError(f"betas must be two numbers (beta1, beta2), got {betas!r}") from None
         self.betas = (_check_range("betas[0]", beta1, 0.0, 1.0, low_open=False),
                       _check_range("betas[1]", beta2, 0.0, 1.0, low_open=False))
-        self.eps = _check_range("eps", eps, 0.0, math.inf, low_open=False)
+        self.eps = _check_range("eps", eps, 0.0, math.inf, low_open=True)
 
     def update(self, key, param, grad, name):
         beta1, beta2 = self.betas

@@ -22,6 +22,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from .build import ConfigError, build
 from .job import clean_overrides, log, read_result, run_job
@@ -31,6 +32,12 @@ SWEEP_SIZE_ENV = "SWEEPNET_SWEEP_SIZE"
 
 def epochs_for_budget(budget, lr) -> int:
     """``round(budget / lr)`` epochs: the same ``lr * epochs`` for every learning rate."""
+    try:
+        ok = float(lr) > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"the epoch budget needs a positive optimizer.lr, got {lr!r}")
     return max(1, round(float(budget) / float(lr)))
 
 
@@ -116,16 +123,21 @@ def plan(argv: list[str]) -> Plan | None:
                 jobs = BasicSweeper.split_arguments(every, None)[0]
             except HydraException as error:
                 raise ConfigError(str(error).strip()) from None
+        if any(o.lstrip("+~").startswith("hydra.sweep.subdir") for o in overrides):
+            raise ConfigError("hydra.sweep.subdir cannot be changed: sweepnet keeps one "
+                              "directory per job number, so jobs never overwrite each other")
         for i, job in enumerate(jobs):
             try:
                 build(_compose(job))
-            except ConfigError as error:
+            except (ConfigError, OmegaConfBaseException) as error:
                 where = f"job {i} ({' '.join(_task(job)) or 'defaults'})" if multirun \
                     else "config"
                 raise ConfigError(f"{where}: {error}") from None
         sweep_dir = Path(root.hydra.sweep.dir) if multirun else None
         if sweep_dir is not None:
             _check_sweep_dir(sweep_dir, [_task(job) for job in jobs])
+        else:
+            _check_run_dir(Path(root.hydra.run.dir), _task(overrides))
     return Plan(jobs, sweep_dir)
 
 
@@ -134,8 +146,27 @@ def _task(job: list[str]) -> list[str]:
     return [o for o in job if not o.lstrip("+~").startswith("hydra")]
 
 
+def _check_run_dir(run_dir: Path, overrides: list[str]) -> None:
+    """Refuse to run into a run directory that holds a run of other overrides."""
+    record = read_result(run_dir)
+    if record is not None and record.get("overrides") != clean_overrides(overrides):
+        raise ConfigError(
+            f"{run_dir} holds a run of other overrides "
+            f"({' '.join(record.get('overrides', []))}); choose a new hydra.run.dir"
+        )
+
+
 def _check_sweep_dir(sweep_dir: Path, jobs: list[list[str]]) -> None:
     """Refuse to run into a sweep directory that holds other jobs' results."""
+    if sweep_dir.is_dir():
+        extra = [p.name for p in sweep_dir.iterdir() if p.name.isdigit()
+                 and int(p.name) >= len(jobs) and read_result(p) is not None]
+        if extra:
+            raise ConfigError(
+                f"{sweep_dir} holds results of jobs {', '.join(sorted(extra, key=int))}, which "
+                f"this sweep of {len(jobs)} job(s) does not have; it is another sweep's "
+                f"directory: choose a new hydra.sweep.dir"
+            )
     for i, job in enumerate(jobs):
         record = read_result(sweep_dir / str(i))
         if record is not None and record.get("overrides") != clean_overrides(job):

@@ -209,7 +209,8 @@ def _build_layer_list(params: dict, n_features: int, n_outputs: int, seed: int,
         raise ConfigError(f"model: unknown keys {sorted(params)}; allowed: layers, init")
     if not entries:
         raise ConfigError("model.layers must be a non-empty list of {name: ..., ...}")
-    linear_positions = [i for i, e in enumerate(entries) if (e or {}).get("name") == "linear"]
+    linear_positions = [i for i, e in enumerate(entries)
+                        if isinstance(e, dict) and e.get("name") == "linear"]
     rng = as_random_state(seed)
     width, layers = n_features, []
     for i, entry in enumerate(entries):
@@ -223,7 +224,10 @@ def _build_layer_list(params: dict, n_features: int, n_outputs: int, seed: int,
             if out is None and linear_positions and i == linear_positions[-1]:
                 out = n_outputs
             _positive_int(out, f"{key}.out_features")
-            layer_params.pop("in_features", None)
+            fixed = sorted({"in_features", "dtype", "rng", "init"} & set(layer_params))
+            if fixed:
+                raise ConfigError(f"{key}: {', '.join(fixed)} come from the data, trainer.dtype, "
+                                  f"seed and model.init; remove them from the layer")
             layer_params = {"in_features": width, "out_features": out, "init": init, "rng": rng,
                             "dtype": dtype, **layer_params}
             width = out
@@ -256,6 +260,9 @@ def build(cfg: Any) -> Experiment:
     epochs = _positive_int(trainer_cfg.get("epochs"), "trainer.epochs")
     batch_size = _positive_int(trainer_cfg.get("batch_size"), "trainer.batch_size",
                                allow_none=True)
+    log_every = trainer_cfg.get("log_every", 0)
+    if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 0:
+        raise ConfigError(f"trainer.log_every must be a non-negative integer, got {log_every!r}")
     shuffle = trainer_cfg.get("shuffle", True)
     if not isinstance(shuffle, bool):
         raise ConfigError(f"trainer.shuffle must be true or false, got {shuffle!r}")

@@ -131,6 +131,8 @@ def run_job(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run",
         log.info(f"{label}: {' '.join(overrides) or '(defaults)'}: already done, skipped")
         return previous
 
+    for stale in (HISTORY, MODEL):  # a re-run must not leave an earlier run's files behind
+        (run_dir / stale).unlink(missing_ok=True)
     seed = cfg.get("seed", 0)
     record: dict[str, Any] = {"status": FAILED, "overrides": overrides, "seed": seed,
                               "versions": _versions()}
