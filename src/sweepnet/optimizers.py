@@ -89,7 +89,9 @@ class SGD(Optimizer):
         if not self.momentum:
             param -= self.lr * grad
             return
-        state = self.state.setdefault(key, {"velocity": np.zeros_like(param)})
+        state = self.state.get(key)
+        if state is None:  # not setdefault: it would build the zeros on every step
+            state = self.state[key] = {"velocity": np.zeros_like(param)}
         velocity = self.momentum * state["velocity"] - self.lr * grad
         state["velocity"] = velocity
         if self.nesterov:
