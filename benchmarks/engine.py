@@ -139,6 +139,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="fewer epochs and samples, for a smoke run")
     args = parser.parse_args()
+    # opt-in, process-wide: Trainer.fit never sets it; apply it before warm-up and timing
     keep_heap_padding()
     epochs_a, n_b = (100, 20_000) if args.quick else (1000, 100_000)
 

@@ -241,6 +241,36 @@ def test_check_labels():
         check_labels(np.array([[0, 2], [1, 0]]))
 
 
+LABEL_SETS = {  # name: (labels, number of classes, or None when refused)
+    "0 and 2": ([0, 2, 2, 0, 2, 0], None),
+    "1 and 2": ([1, 2, 1, 2, 2, 1], None),
+    "0 and 1": ([0, 1, 1, 0, 1, 0], 2),
+    "floats 0.0 and 1.0": ([0.0, 1.0, 1.0, 0.0, 0.0, 1.0], 2),
+    "-1 and 1": ([-1, 1, 1, -1, 1, -1], None),
+    "one class": ([1, 1, 1, 1, 1, 1], None),
+    "0, 1 and 2": ([0, 1, 2, 2, 1, 0], 3),
+    "multi-label 0/1": ([[0, 1], [1, 0], [1, 1], [0, 0], [1, 0], [0, 1]], 2),
+}
+
+
+@pytest.mark.parametrize("labels, n_classes", LABEL_SETS.values(), ids=LABEL_SETS.keys())
+def test_check_dataset_and_check_labels_give_one_verdict(labels, n_classes):
+    """One rule for class labels: the plugin check accepts exactly what the runner accepts."""
+    from sweepnet.testing import CheckFailed, check_dataset
+
+    y = np.array(labels)
+    X = np.zeros((len(y), 2))
+    try:
+        by_rule = check_labels(y)
+    except DatasetError:
+        by_rule = None
+    try:
+        by_plugin_check = check_dataset(lambda: (X, y)).n_classes
+    except CheckFailed:
+        by_plugin_check = None
+    assert by_plugin_check == by_rule == n_classes
+
+
 # -- split -----------------------------------------------------------------------
 def test_split_stratifies():
     X, y = breast_cancer()

@@ -18,9 +18,9 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
-    mlp,
 )
 from .losses import BCE, MSE, BCEWithLogits, CrossEntropy, Loss
+from .models import mlp
 from .optimizers import SGD, Adam, Optimizer
 from .training import Trainer
 

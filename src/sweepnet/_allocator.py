@@ -8,6 +8,11 @@ Asking glibc to keep 64 MiB of padding (``mallopt(M_TOP_PAD)``, the knob behind
 the ``MALLOC_TOP_PAD_`` environment variable) removes it. It is process-wide,
 costs at most that much resident memory, and is skipped on other C libraries
 or when ``SWEEPNET_MALLOC_TOP_PAD=0``.
+
+It is an explicit opt-in: the library (``Trainer.fit``, the engine) never calls
+it, since a library must not change process-wide settings. The ``sweepnet``
+command and the benchmarks (``benchmarks/engine.py``) apply it at start-up; a
+script of your own can call :func:`keep_heap_padding` once before training.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .datasets.split import DatasetError, check_labels
 from .errors import ShapeError
 from .layers.base import Layer
 from .losses import Loss
@@ -322,8 +323,10 @@ def check_dataset(dataset: Callable[..., Any] | str, **params: Any) -> DatasetCh
     """Check that a dataset function returns a usable ``(X, y)``.
 
     ``X`` must be a 2-D float array of finite values with at least 2 rows;
-    ``y`` must have as many rows, and be 1-D integer labels ``0..k-1`` with
-    ``k >= 2``, or a 2-D array of 0/1 (multi-label).
+    ``y`` must have as many rows and be targets the runner accepts: the rule is
+    :func:`sweepnet.datasets.check_labels` (1-D class labels ``0..k-1``, every
+    class present, ``k >= 2``, integer-valued floats accepted; or a 2-D array
+    of 0/1 for multi-label).
 
     Parameters
     ----------
@@ -360,16 +363,12 @@ def check_dataset(dataset: Callable[..., Any] | str, **params: Any) -> DatasetCh
     if y.shape[:1] != X.shape[:1]:
         raise CheckFailed(f"{where}: X has {X.shape[0]} rows but y has shape {y.shape}; "
                           f"they must have the same number of rows.")
-    if y.ndim == 2 and np.issubdtype(y.dtype, np.number) and np.all((y == 0) | (y == 1)):
-        return DatasetCheck(name, X.shape[0], X.shape[1], y.shape[1], multilabel=True)
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise CheckFailed(f"{where}: y must be 1-D integer class labels or a 2-D array of 0/1; "
-                          f"got dtype {y.dtype} and shape {y.shape}.")
-    n_classes = int(y.max()) + 1
-    if y.min() < 0 or len(np.unique(y)) < 2:
-        raise CheckFailed(f"{where}: labels must be 0..k-1 with at least 2 classes; got the "
-                          f"values {np.unique(y)[:10]}.")
-    return DatasetCheck(name, X.shape[0], X.shape[1], n_classes)
+    try:  # one rule for labels: the one the runner applies
+        n_classes = check_labels(y, name=f"{name} dataset's")
+    except DatasetError as error:
+        raise CheckFailed(f"{where}: y must be class labels 0..k-1 with at least 2 classes, "
+                          f"every class present, or a 2-D array of 0/1; {error}") from None
+    return DatasetCheck(name, X.shape[0], X.shape[1], n_classes, multilabel=y.ndim == 2)
 
 
 # -- helpers -------------------------------------------------------------------

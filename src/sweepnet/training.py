@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._allocator import keep_heap_padding
 from .errors import ShapeError
 from .layers.sequential import Sequential
 from .losses import Loss
@@ -140,7 +139,6 @@ class Trainer:
         if validation_data is not None:
             X_val, Y_val = self.prepare(*validation_data, "validation data")
 
-        keep_heap_padding()
         model, loss, layers, step = self.model, self.loss, self.model.layers, self.optimizer.step
         fused = loss.fuses_with(layers[-1])
         weight_by_size = loss.reduction == "mean"

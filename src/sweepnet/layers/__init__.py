@@ -1,20 +1,17 @@
-"""Layers: ``Linear``, activations, ``Sequential`` and the ``mlp`` builder."""
+"""Layers: ``Linear``, activations, ``Sequential`` and the engine's ``mlp`` builder.
 
-from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, sigmoid
+Part of the engine: nothing here imports :mod:`sweepnet.registry`. Names of
+plugin layers are resolved above the engine, by :func:`sweepnet.mlp`.
+"""
+
+from .activations import ACTIVATIONS, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, sigmoid
 from .base import Activation, Layer
 from .init import INITIALIZERS
 from .linear import Linear
 from .sequential import Sequential, mlp
 
-
-def make_activation(name: str) -> Layer:
-    """Return a new layer called ``name`` from the layer registry (``relu``, ``swish``, ...)."""
-    from ..registry import layers
-
-    return layers.get(name)()
-
-
 __all__ = [
+    "ACTIVATIONS",
     "INITIALIZERS",
     "Activation",
     "Identity",
@@ -26,7 +23,6 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
-    "make_activation",
     "mlp",
     "sigmoid",
 ]

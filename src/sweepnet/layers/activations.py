@@ -1,4 +1,4 @@
-"""Activation layers: elementwise nonlinearities and softmax."""
+"""Activation layers: elementwise nonlinearities and softmax, and :data:`ACTIVATIONS`."""
 
 from __future__ import annotations
 
@@ -126,3 +126,19 @@ class Softmax(Layer):
     def backward(self, grad_out):
         y = self.y
         return y * (grad_out - (grad_out * y).sum(axis=-1, keepdims=True))
+
+
+ACTIVATIONS: dict[str, type[Layer]] = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "identity": Identity,
+    "softmax": Softmax,
+}
+"""The engine's built-in activations by name, for :func:`~sweepnet.layers.mlp`.
+
+The same names are declared in the ``sweepnet.layers`` entry-point group;
+plugin layers are reached only through :mod:`sweepnet.registry` (and
+:func:`sweepnet.mlp`, which resolves names there), never from the engine.
+"""

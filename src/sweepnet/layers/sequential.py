@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
 from ..errors import ShapeError
+from .activations import ACTIVATIONS, Identity, Sigmoid
 from .base import Layer
 from .init import as_random_state
 from .linear import Linear
@@ -108,48 +109,117 @@ class Sequential:
         return f"Sequential({inner}\n)"
 
 
+ActivationSpec = str | Callable[[], Layer] | None
+"""A built-in activation name, a Layer class, or a zero-argument factory of Layers."""
+
+
+def _activation_factory(spec: ActivationSpec, role: str) -> Callable[[], Layer]:
+    """Return a zero-argument factory for ``spec`` (see :func:`mlp`)."""
+    if isinstance(spec, str):
+        try:
+            return ACTIVATIONS[spec]
+        except KeyError:
+            raise ValueError(
+                f"unknown {role} {spec!r}: the engine's mlp (sweepnet.layers.mlp) knows the "
+                f"built-in activations {', '.join(sorted(ACTIVATIONS))}. Plugin and "
+                f"registered layer names resolve through sweepnet.mlp (the registry, "
+                f"sweepnet.registry.layers); or pass the Layer class itself."
+            ) from None
+    if isinstance(spec, Layer):
+        raise TypeError(
+            f"{role} must be a Layer class or a zero-argument factory returning a Layer, not "
+            f"the instance {spec!r}: every position in the network needs its own layer; pass "
+            f"{type(spec).__name__} instead."
+        )
+    if not callable(spec):
+        raise TypeError(
+            f"{role} must be an activation name ({', '.join(sorted(ACTIVATIONS))}), a Layer "
+            f"class or a zero-argument factory returning a Layer; got {spec!r}."
+        )
+    return spec
+
+
+def _make(factory: Callable[[], Layer], role: str) -> Layer:
+    """Call ``factory()`` and check that it built a Layer."""
+    name = getattr(factory, "__name__", repr(factory))
+    try:
+        layer = factory()
+    except TypeError as error:
+        raise TypeError(
+            f"{role} {name} cannot be built without arguments ({error}); mlp needs an "
+            f"activation that takes none, such as {', '.join(sorted(ACTIVATIONS))}."
+        ) from None
+    if not isinstance(layer, Layer):
+        raise TypeError(f"{role} {name}() returned {layer!r}, which is not a sweepnet Layer.")
+    return layer
+
+
 def mlp(
     sizes: Iterable[int],
-    activation: str = "relu",
-    output: str | None = "sigmoid",
+    activation: ActivationSpec = "relu",
+    output: ActivationSpec = "sigmoid",
     init: str = "glorot_uniform",
     seed=0,
     dtype=np.float64,
 ) -> Sequential:
     """Build a multi-layer perceptron ``Linear, act, ..., Linear, output``.
 
+    This is the engine's builder: it knows no registry. :func:`sweepnet.mlp`
+    takes the same arguments and also resolves plugin and registered layer
+    names (``"swish"``) through :data:`sweepnet.registry.layers`.
+
     Parameters
     ----------
     sizes : sequence of int
         Layer widths from input to output, e.g. ``[2, 16, 1]``.
-    activation : str
-        Hidden activation, any layer name in :data:`sweepnet.registry.layers`
-        that takes no arguments (``relu``, ``sigmoid``, ``tanh``, a plugin's).
-    output : str or None
-        Output activation name, or ``None`` / ``"identity"`` for raw outputs
-        (logits, for ``BCEWithLogits`` and ``CrossEntropy``).
+    activation : str, Layer class or callable
+        Hidden activation: a built-in name (a key of
+        :data:`~sweepnet.layers.activations.ACTIVATIONS`: ``relu``,
+        ``leaky_relu``, ``sigmoid``, ``tanh``, ``identity``, ``softmax``), or a
+        Layer subclass or zero-argument factory called once per hidden layer.
+        Any other string raises ``ValueError``.
+    output : str, Layer class, callable or None
+        Output activation, given like ``activation``; ``None``, ``"identity"``
+        or :class:`~sweepnet.layers.Identity` give raw outputs (logits, for
+        ``BCEWithLogits`` and ``CrossEntropy``) and add no layer.
     init : str
         Initializer name. ``"glorot_uniform"`` follows scikit-learn: its bound
-        uses factor 2 when the hidden activation is ``sigmoid``, else 6.
+        uses factor 2 when the hidden activation is a ``Sigmoid``, else 6.
     seed : None, int, RandomState or Generator
         One generator draws all layers in order, so ``mlp([2, 16, 1], seed=s)``
         equals ``MLPClassifier(hidden_layer_sizes=(16,), random_state=s)``'s
         initial weights.
-    """
-    from . import make_activation
+    dtype : numpy dtype
+        The dtype of the weights (float64 by default).
 
+    Raises
+    ------
+    ValueError
+        Bad sizes, or an activation name the engine does not know.
+    TypeError
+        An activation that is not a Layer class or factory, or that needs
+        arguments.
+    """
     sizes = [int(s) for s in sizes]
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError(f"mlp needs an input and an output size, all positive; got {sizes}")
-    if init == "glorot_uniform" and activation == "sigmoid":
+    hidden = _activation_factory(activation, "activation")
+    # a bad activation fails here, before any weight is drawn
+    if init == "glorot_uniform" and isinstance(_make(hidden, "activation"), Sigmoid):
         init = "glorot_uniform_logistic"
-    make_activation(activation)  # an unknown name fails here, before any weight is drawn
+    last = None
+    if output is not None:
+        last = _activation_factory(output, "output")
+        if last is Identity:
+            last = None
+        else:
+            _make(last, "output")
     rng = as_random_state(seed)
     layers: list[Layer] = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
         if i < len(sizes) - 2:
-            layers.append(make_activation(activation))
-    if output not in (None, "identity"):
-        layers.append(make_activation(output))
+            layers.append(_make(hidden, "activation"))
+    if last is not None:
+        layers.append(_make(last, "output"))
     return Sequential(layers)

@@ -188,10 +188,11 @@ def build_model(cfg: Any, n_features: int, n_outputs: int, seed: int, dtype: str
                               f"got {hidden!r}")
         for i, width in enumerate(hidden):
             _positive_int(width, f"model.hidden[{i}]")
+        for key in ("activation", "output"):  # names -> classes; the engine knows no registry
+            if isinstance(params.get(key), str):
+                params[key] = _lookup(registry.layers, f"model.{key}", params[key])
         try:
             return mlp([n_features, *hidden, n_outputs], seed=seed, dtype=dtype, **params)
-        except RegistryError as error:
-            raise ConfigError(f"model.activation / model.output: {error}") from None
         except (TypeError, ValueError) as error:
             raise ConfigError(f"model: {error}") from None
     if name == "layers":
