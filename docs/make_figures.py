@@ -1,9 +1,16 @@
-"""Regenerate the figures the README shows, from a fresh lr_sweep.
+"""Regenerate the figures the README shows, from fresh sweeps.
 
     python docs/make_figures.py
 
-Runs ``sweepnet experiment=lr_sweep`` into a temporary directory and copies its
-loss curves, convergence plot and decision boundaries into ``docs/``.
+Runs two sweeps into a temporary directory and copies their figures into
+``docs/``:
+
+- ``sweepnet experiment=lr_sweep`` (tutorial 003's learning-rate study):
+  ``lr_sweep_loss_curves.png``, ``lr_sweep_convergence.png``,
+  ``lr_sweep_decision_boundaries.png``;
+- the grid of "Reading a grid", learning rate x width x 5 seeds
+  (:data:`GRID`): ``grid_loss_curves.png``, ``grid_convergence.png``,
+  ``grid_heatmap.png``.
 """
 
 import shutil
@@ -13,17 +20,23 @@ from pathlib import Path
 
 from sweepnet.runner.app import main
 
-FIGURES = ["loss_curves.png", "convergence.png", "decision_boundaries.png"]
+LR_SWEEP = ["experiment=lr_sweep"]
+GRID = ["-m", "optimizer.lr=0.5,1,2", "seed=0,1,2,3,4", "model.hidden=[4],[16],[64]"]
+FIGURES = {
+    "lr_sweep": (LR_SWEEP, ["loss_curves.png", "convergence.png", "decision_boundaries.png"]),
+    "grid": (GRID, ["loss_curves.png", "convergence.png", "heatmap.png"]),
+}
 
 
 def make_figures(target: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        sweep_dir = Path(tmp) / "lr_sweep"
-        if main(["experiment=lr_sweep", f"hydra.sweep.dir={sweep_dir}"]) != 0:
-            sys.exit("the lr_sweep failed")
-        for name in FIGURES:
-            shutil.copy(sweep_dir / name, target / f"lr_sweep_{name}")
-            print(f"wrote {target / f'lr_sweep_{name}'}")
+        for prefix, (command, names) in FIGURES.items():
+            sweep_dir = Path(tmp) / prefix
+            if main([*command, f"hydra.sweep.dir={sweep_dir}"]) != 0:
+                sys.exit(f"the {prefix} sweep failed")
+            for name in names:
+                shutil.copy(sweep_dir / name, target / f"{prefix}_{name}")
+                print(f"wrote {target / f'{prefix}_{name}'}")
 
 
 if __name__ == "__main__":

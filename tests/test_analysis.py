@@ -63,13 +63,19 @@ def test_divergence_epoch_for_non_finite_and_exploding_losses():
     assert divergence_epoch(np.linspace(1, 0.1, 10)) is None
 
 
+def curves_frame(curves: list, **columns) -> tuple[pd.DataFrame, pd.DataFrame]:
+    history = pd.concat([pd.DataFrame({"job": j, "epoch": np.arange(1, len(c) + 1), "loss": c})
+                         for j, c in enumerate(curves)])
+    summary = pd.DataFrame({"job": range(len(curves)), "status": "ok",
+                            "final_loss": [c[-1] for c in curves], **columns})
+    return history, summary
+
+
 def test_analyze_marks_runs_stuck_on_a_plateau_above_the_sweeps_best():
     good, stuck = two_stage_curve(), np.concatenate([np.linspace(2, 1, 20), np.full(480, 1.0)])
     diverged = np.concatenate([np.linspace(2, 1, 20), [np.inf]])
-    history = pd.concat([pd.DataFrame({"job": j, "epoch": np.arange(1, len(c) + 1), "loss": c})
-                         for j, c in enumerate([good, stuck, diverged])])
-    summary = pd.DataFrame({"job": [0, 1, 2], "status": ["ok", "ok", "diverged"],
-                            "final_loss": [good[-1], stuck[-1], np.inf]})
+    history, summary = curves_frame([good, stuck, diverged])
+    summary.loc[2, "status"] = "diverged"
     result, found = analyze(history, summary)
     assert result["stuck"].tolist() == [False, True, False]
     assert result["diverged"].tolist() == [False, False, True]
@@ -80,11 +86,27 @@ def test_analyze_marks_runs_stuck_on_a_plateau_above_the_sweeps_best():
     assert set(found["job"]) == {0, 1}
 
 
+def test_stuck_compares_a_run_only_with_runs_of_the_same_replicate_values():
+    """A stuck verdict cannot change when runs of other seeds join the sweep."""
+    low = np.concatenate([np.linspace(2, 0.5, 20), np.full(480, 0.5)])    # best of seed 0
+    high = np.concatenate([np.linspace(2, 1.0, 20), np.full(480, 1.0)])   # 2x seed 0's best
+    better = np.concatenate([np.linspace(2, 0.1, 20), np.full(480, 0.1)])  # another seed
+    alone_history, alone = curves_frame([low, high], seed=[0, 0])
+    flags_alone = analyze(alone_history, alone, replicates=["seed"])[0]["stuck"].tolist()
+    history, summary = curves_frame([low, high, better, high], seed=[0, 0, 1, 1])
+    flags = analyze(history, summary, replicates=["seed"])[0]["stuck"].tolist()
+    assert flags_alone == [False, True]
+    assert flags[:2] == flags_alone      # seed 1's better run does not make seed 0's "low" stuck
+    assert flags[2:] == [False, True]
+    # without replicates the whole sweep is the reference: the old, flipping rule
+    assert analyze(history, summary)[0]["stuck"].tolist()[:2] == [True, True]
+
+
 @pytest.fixture(scope="module")
 def lr_sweep(tmp_path_factory):
     import os
 
-    from sweepnet.results import load
+    from sweepnet.analysis import load
     from sweepnet.runner.app import main
 
     directory = tmp_path_factory.mktemp("lr_sweep")
@@ -115,11 +137,48 @@ def test_lr_sweep_low_learning_rates_end_stuck_on_the_plateau_and_lr_2_escapes(l
         assert 0.24 < last["level"] < 0.26
 
 
-def test_lr_sweep_writes_its_plots(lr_sweep):
-    sweep_dir, results = lr_sweep
-    for name in ("loss_curves.png", "convergence.png", "val_accuracy.png",
-                 "decision_boundaries.png", "0/decision_boundary.png"):
+def test_lr_sweep_writes_its_tables_and_plots_from_the_run_files(lr_sweep):
+    sweep_dir, _ = lr_sweep
+    for name, rows in (("sweep_history.csv", 21833), ("sweep_summary.csv", 6),
+                       ("sweep_groups.csv", 6)):
+        assert len(pd.read_csv(sweep_dir / name)) == rows, name
+    n_plateaus = pd.read_csv(sweep_dir / "sweep_summary.csv")["n_plateaus"].sum()
+    assert len(pd.read_csv(sweep_dir / "sweep_plateaus.csv")) == n_plateaus >= 6
+    for name in ("loss_curves.png", "val_loss.png", "convergence.png", "val_accuracy.png",
+                 "decision_boundaries.png", "0/decision_surface.npz"):
         assert (sweep_dir / name).stat().st_size > 5000, name
+    assert not list(sweep_dir.glob("*/decision_boundary.png"))  # one grid, not one per run
+
+
+def test_the_stuck_flags_of_seed_0_do_not_change_when_seeds_join_the_sweep(lr_sweep, tmp_path):
+    import os
+
+    from sweepnet.analysis import load
+    from sweepnet.runner.app import main
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["experiment=lr_sweep", "seed=0,1,2,3,4", "hydra.sweep.dir=seeds",
+                     "report.decision_boundaries=false"]) == 0
+    finally:
+        os.chdir(cwd)
+    alone = lr_sweep[1].summary.set_index("optimizer.lr")
+    seeds = load(tmp_path / "seeds").summary
+    seed0 = seeds[seeds["seed"] == 0].set_index("optimizer.lr")
+    assert seed0["final_loss"].to_dict() == alone["final_loss"].to_dict()  # the same runs
+    assert seed0["stuck"].to_dict() == alone["stuck"].to_dict()
+    assert not alone.loc[2.0, "stuck"] and alone.loc[1.0, "stuck"]
+    # the grid has 6 groups of 5 seeds
+    groups = pd.read_csv(tmp_path / "seeds" / "sweep_groups.csv")
+    assert len(groups) == 6 and (groups["n"] == 5).all()
+    by_lr = seeds.groupby("optimizer.lr")["final_loss"]
+    np.testing.assert_allclose(groups.set_index("optimizer.lr")["final_loss_mean"],
+                               by_lr.mean(), rtol=1e-12)
+    np.testing.assert_allclose(groups.set_index("optimizer.lr")["final_loss_max"],
+                               by_lr.max(), rtol=1e-12)
+    stuck = seeds.groupby("optimizer.lr")["stuck"].mean()
+    np.testing.assert_allclose(groups.set_index("optimizer.lr")["stuck_fraction"], stuck)
 
 
 def test_report_rebuilds_tables_and_plots_of_a_partial_sweep(lr_sweep, tmp_path, capsys):
@@ -136,6 +195,7 @@ def test_report_rebuilds_tables_and_plots_of_a_partial_sweep(lr_sweep, tmp_path,
     out = capsys.readouterr().out
     assert "unfinished (no result.json yet): 3" in out
     assert "stuck" in out and "convergence_epoch" in out
+    assert f"wrote {sweep_dir}:" in out and out.count("loss_curves.svg") == 1
     summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
     assert sorted(summary["job"]) == [0, 1, 2, 4, 5]
     assert (sweep_dir / "loss_curves.svg").read_text().lstrip().startswith("<?xml")

@@ -13,7 +13,7 @@ from hydra import compose, initialize_config_module
 
 import sweepnet as sn
 from sweepnet import registry
-from sweepnet.results import load
+from sweepnet.analysis import load
 from sweepnet.runner.app import main
 from sweepnet.runner.build import ConfigError, build
 
@@ -91,7 +91,8 @@ def test_single_run_writes_history_result_and_model(workdir):
     weights = np.load(run_dir / "model.npz", allow_pickle=False)
     assert sorted(weights.files) == ["0.bias", "0.weight", "2.bias", "2.weight"]
     assert (run_dir / ".hydra" / "config.yaml").exists()
-    for plot in ("loss_curves.png", "val_accuracy.png", "decision_boundary.png"):
+    for plot in ("loss_curves.png", "val_loss.png", "val_accuracy.png",
+                 "decision_boundary.png"):
         assert (run_dir / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
 
 
@@ -115,6 +116,11 @@ def test_sweep_in_process_writes_long_history_and_summary(workdir):
     results = load(sweep_dir)
     pd.testing.assert_frame_equal(results.summary, summary, check_dtype=False)
     pd.testing.assert_frame_equal(results.history, history, check_dtype=False)
+    # the README's pivot: one column per run, for any number of swept parameters
+    wide = results.history.pivot_table(index="epoch", columns=results.parameters,
+                                       values="loss")
+    assert wide.shape == (15, 4)
+    assert wide[(1.0, "[8]")].tolist() == history[history["job"] == 3]["loss"].tolist()
 
 
 def test_sweep_as_a_real_subprocess(tmp_path):
@@ -239,6 +245,14 @@ BAD_INPUT = [
     (["optimizer=adam", "optimizer.betas=[0.9]"], "betas must be two numbers"),
     (["model.output=softmax"], "a Softmax over a single output, which is always 1"),
     (["-m", "optimizer.lr=0.1,-2"], "job 1 (optimizer.lr=-2): optimizer: lr must be in"),
+    (["dataset.seed=-1"], "dataset.seed must be a non-negative integer, got -1"),
+    (["-m", "optimizer.lr=0.1,1", "report.x=model.hidden"],
+     "report role 'model.hidden' was not swept; the swept parameters that can take a role: "
+     "optimizer.lr"),
+    (["-m", "optimizer.lr=0.1,1", "seed=0,1", "report.hue=seed"], "'seed' is a replicate"),
+    (["report.replicates=3"], "report.replicates must be a list of parameter names, got 3"),
+    (["report.log_scale=yes"], "report.log_scale must be true or false, got 'yes'"),
+    (["+report.colour=lr"], "report: unknown keys ['colour']"),
 ]
 
 
@@ -351,3 +365,36 @@ def test_a_smaller_sweep_into_a_bigger_sweeps_dir_is_refused(workdir, capsys):
     assert sweep(workdir, "optimizer.lr=0.1,0.2", "trainer.epochs=3")[0] == 0
     assert sweep(workdir, "optimizer.lr=0.1", "trainer.epochs=3")[0] == 2
     assert "holds results of jobs 1" in capsys.readouterr().err
+
+
+def test_dataset_seed_defaults_to_seed_and_can_hold_the_data_fixed(workdir):
+    """seed=0,1 draws other data; with dataset.seed=0 only the weights and batches change."""
+    from sweepnet.rundir import read_surface
+
+    def training_data(*args, name):
+        code, sweep_dir = sweep(workdir, "seed=0,1", "trainer.epochs=2", *args, name=name)
+        assert code == 0
+        return [read_surface(sweep_dir / str(job))["X"] for job in (0, 1)], sweep_dir
+
+    (a, b), _ = training_data(name="both")
+    assert a.shape == b.shape and not np.array_equal(a, b)
+    (c, d), fixed = training_data("dataset.seed=0", name="fixed")
+    np.testing.assert_array_equal(c, d)
+    np.testing.assert_array_equal(a, c)  # dataset.seed=0 is what seed=0 drew
+    weights = [np.load(fixed / str(job) / "model.npz")["0.weight"] for job in (0, 1)]
+    assert not np.array_equal(*weights)
+    records = [json.loads((fixed / str(job) / "result.json").read_text()) for job in (0, 1)]
+    assert [(r["seed"], r["data_seed"]) for r in records] == [(0, 0), (1, 0)]
+
+
+def test_the_summary_has_final_and_best_validation_metrics(workdir):
+    code, sweep_dir = sweep(workdir, "optimizer.lr=0.5,1", "trainer.epochs=30")
+    assert code == 0
+    summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    for job in (0, 1):
+        history = pd.read_csv(sweep_dir / str(job) / "history.csv")
+        row = summary.set_index("job").loc[job]
+        assert row["final_val_loss"] == pytest.approx(history["val_loss"].iloc[-1], rel=1e-12)
+        assert row["final_val_accuracy"] == history["val_accuracy"].iloc[-1]
+        assert row["best_val_accuracy"] == history["val_accuracy"].max()
+        assert row["best_val_loss"] == pytest.approx(history["val_loss"].min(), rel=1e-12)

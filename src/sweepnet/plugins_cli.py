@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from . import testing
 from .registry import REGISTRIES, Entry, Registry, RegistryError
-from .runner.job import clean_value
+from .rundir import clean_value
 
 KINDS = tuple(REGISTRIES)
 

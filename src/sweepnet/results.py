@@ -1,22 +1,19 @@
-"""Runs and sweeps on disk, as pandas frames.
+"""Runs and sweeps on disk, read back as pandas frames (reading only; no analysis).
 
-A run directory holds ``result.json`` and ``history.csv``; a sweep directory
-holds one run directory per job. :func:`load` reads either into the same two
-frames, from disk only, so the tables are the same whichever launcher ran the
-jobs:
+:func:`load` reads a run or a sweep directory through :mod:`sweepnet.rundir`,
+from disk only, so the frames are the same whichever launcher ran the jobs:
 
 ``history``
     long: one row per job and epoch; ``job``, one column per swept parameter,
     then ``epoch``, ``loss``, ``val_loss``, ``val_accuracy``, ``time``.
 ``summary``
     one row per job: ``job``, the swept parameters, ``status``,
-    ``final_loss``, ``best_loss``, ``final_val_loss``, ``best_val_accuracy``,
-    ``epochs``, ``wall_time``, then the curve analysis of
-    :func:`sweepnet.analysis.analyze` (``convergence_epoch``, ``n_plateaus``,
-    ``longest_plateau``, ``stuck``, ``diverged``, ``diverged_epoch``).
-``plateaus``
-    one row per plateau: ``job``, ``start``, ``end``, ``length``, ``level``,
-    ``escaped``.
+    ``final_loss``, ``best_loss``, ``final_val_loss``, ``best_val_loss``,
+    ``final_val_accuracy``, ``best_val_accuracy``, ``epochs``, ``wall_time``
+    (and ``sklearn_*`` baseline columns, ``error`` when a run failed).
+
+:func:`sweepnet.analysis.load` adds the curve analysis (convergence,
+plateaus, ``stuck``), the groups of replicates and the plot roles.
 """
 
 from __future__ import annotations
@@ -26,12 +23,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from .runner.job import HISTORY, RESULT, clean_value, read_result
+from . import rundir
 
-SWEEP_HISTORY, SWEEP_SUMMARY = "sweep_history.csv", "sweep_summary.csv"
-TAKEN_COLUMNS = {"job", "epoch", "loss", "val_loss", "val_accuracy", "time", "status",
-                 "final_loss", "best_loss", "final_val_loss", "best_val_accuracy", "epochs",
-                 "wall_time", "error"}
+#: the summary's metric columns: (column, "final" or "best", metric in result.json)
+METRICS = [("final_loss", "final", "loss"), ("best_loss", "best", "loss"),
+           ("final_val_loss", "final", "val_loss"), ("best_val_loss", "best", "val_loss"),
+           ("final_val_accuracy", "final", "val_accuracy"),
+           ("best_val_accuracy", "best", "val_accuracy")]
+TAKEN_COLUMNS = {"job", "group", "epoch", "loss", "val_loss", "val_accuracy", "time", "status",
+                 "epochs", "wall_time", "error", *(c for c, _, _ in METRICS)}
 
 
 @dataclass
@@ -41,40 +41,21 @@ class Results:
     history: pd.DataFrame
     summary: pd.DataFrame
     parameters: list[str]
-    plateaus: pd.DataFrame = field(default_factory=pd.DataFrame)
+    path: Path | None = None
+    is_sweep: bool = False
     missing: list[str] = field(default_factory=list)  # job dirs without a result yet
 
 
-def _job_sort_key(path: Path):
-    return (0, int(path.name), "") if path.name.isdigit() else (1, 0, path.name)
-
-
-def _run_dirs(path: Path) -> tuple[list[Path], list[Path]]:
-    """Finished run directories under ``path``, and started ones with no result yet."""
-    if (path / RESULT).exists():
-        return [path], []
-    done, missing = [], []
-    for child in sorted((p for p in path.iterdir() if p.is_dir()), key=_job_sort_key):
-        if (child / RESULT).exists():
-            done.append(child)
-        elif (child / ".hydra").is_dir():
-            missing.append(child)
-    return done, missing
-
-
-def _parameters(records: list[dict]) -> dict[str, dict[str, object]]:
-    """Per job, its override values; keys that vary across jobs are the swept ones."""
-    values = []
-    for record in records:
-        pairs = (item.partition("=") for item in record.get("overrides", []))
-        values.append({k.lstrip("+~"): clean_value(v) for k, _, v in pairs})
+def _parameters(records: list[dict]) -> tuple[list[str], list[dict]]:
+    """The swept keys (those whose values vary across jobs) and each job's values."""
+    values = [rundir.override_values(record.get("overrides", [])) for record in records]
     keys = list(dict.fromkeys(k for v in values for k in v))
     if len(values) > 1:
         keys = [k for k in keys if len({repr(v.get(k)) for v in values}) > 1]
     # a config group named like a metric column (loss=mse) gets its own column name
     renamed = {k: f"{k} (config)" if k in TAKEN_COLUMNS else k for k in keys}
     values = [{renamed.get(k, k): v for k, v in job.items()} for job in values]
-    return {"keys": [renamed[k] for k in keys], "values": values}
+    return [renamed[k] for k in keys], values
 
 
 def _baseline_columns(record: dict) -> dict[str, float]:
@@ -87,39 +68,42 @@ def _baseline_columns(record: dict) -> dict[str, float]:
     return columns
 
 
+def _summary_row(job, swept: dict, record: dict) -> dict:
+    row = {"job": job, **swept, "status": record["status"]}
+    for column, kind, metric in METRICS:
+        row[column] = (record.get(kind) or {}).get(metric)
+    row.update(epochs=record.get("epochs", 0), wall_time=record.get("wall_time"),
+               error=record.get("error"), **_baseline_columns(record))
+    return row
+
+
 def load(path: str | Path) -> Results:
     """Read a run or sweep directory into :class:`Results` (finished or partial)."""
     path = Path(path)
     if not path.is_dir():
         raise FileNotFoundError(f"no run or sweep directory at {path.resolve()}")
-    run_dirs, missing = _run_dirs(path)
-    records = [read_result(d) or {} for d in run_dirs]
-    params = _parameters(records)
-    keys = params["keys"]
+    is_sweep = not rundir.is_run_dir(path)
+    candidates = rundir.job_dirs(path) if is_sweep else [path]
+    run_dirs, records, missing = [], [], []
+    for run_dir in candidates:
+        record = rundir.read_result(run_dir)
+        if record is None:
+            missing.append(run_dir.name)
+        else:
+            run_dirs.append(run_dir)
+            records.append(record)
+    keys, values = _parameters(records)
     rows, histories = [], []
-    for run_dir, record, values in zip(run_dirs, records, params["values"]):
+    for run_dir, record, job_values in zip(run_dirs, records, values):
         job = int(run_dir.name) if run_dir.name.isdigit() else run_dir.name
-        swept = {k: values.get(k) for k in keys}
-        final, best = record.get("final", {}), record.get("best", {})
-        rows.append({"job": job, **swept, "status": record.get("status", "unknown"),
-                     "final_loss": final.get("loss"), "best_loss": best.get("loss"),
-                     "final_val_loss": final.get("val_loss"),
-                     "best_val_accuracy": best.get("val_accuracy"),
-                     "epochs": record.get("epochs", 0), "wall_time": record.get("wall_time"),
-                     "error": record.get("error"), **_baseline_columns(record)})
-        if (run_dir / HISTORY).exists():
-            history = pd.read_csv(run_dir / HISTORY)
-            for position, (k, v) in enumerate(swept.items()):
-                history.insert(position, k, v)
-            history.insert(0, "job", job)
-            histories.append(history)
+        swept = {k: job_values.get(k) for k in keys}
+        rows.append(_summary_row(job, swept, record))
+        history = rundir.read_history(run_dir)
+        if history is not None:
+            histories.append(history.assign(job=job, **swept)[
+                ["job", *keys, *history.columns]])
     summary = pd.DataFrame(rows)
     if not summary.empty and summary["error"].isna().all():
         summary = summary.drop(columns="error")
     history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame()
-    plateaus = pd.DataFrame()
-    if not history.empty:
-        from .analysis.curves import analyze
-
-        summary, plateaus = analyze(history, summary)
-    return Results(history, summary, keys, plateaus, [d.name for d in missing])
+    return Results(history, summary, keys, path, is_sweep, missing)

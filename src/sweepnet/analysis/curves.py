@@ -6,6 +6,8 @@ All functions take the per-epoch training loss (a 1-D array or Series, epoch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +17,8 @@ PLATEAU_THRESHOLD, PLATEAU_WINDOW, ESCAPE_DROP = 1e-4, 50, 0.1
 EXPLODE_FACTOR, STUCK_MARGIN = 10.0, 0.1
 
 PLATEAU_COLUMNS = ["job", "start", "end", "length", "level", "escaped"]
+ANALYSIS_COLUMNS = ["convergence_epoch", "n_plateaus", "longest_plateau", "stuck", "diverged",
+                    "diverged_epoch"]
 
 
 def convergence_epoch(loss, tol: float = CONVERGENCE_TOL,
@@ -96,54 +100,69 @@ def plateaus(loss, threshold: float = PLATEAU_THRESHOLD, window: int = PLATEAU_W
     return pd.DataFrame(frame, columns=PLATEAU_COLUMNS[1:])
 
 
-def analyze(history: pd.DataFrame, summary: pd.DataFrame,
+def _best_final_loss(summary: pd.DataFrame, replicates: Sequence[str]) -> pd.Series:
+    """Per run, the lowest finite final loss among the runs with its replicate values."""
+    finals = pd.to_numeric(summary.get("final_loss", pd.Series(np.nan, summary.index)),
+                           errors="coerce").where(lambda v: np.isfinite(v))
+    keys = [r for r in replicates if r in summary]
+    if not keys:
+        return pd.Series(finals.min(), index=summary.index)
+    labels = summary[keys].astype(str).agg("\x1f".join, axis=1)
+    return finals.groupby(labels).transform("min")
+
+
+def _curve_facts(loss: np.ndarray, plateau_options: dict, tol: float, window: int
+                 ) -> tuple[dict, pd.DataFrame]:
+    found = plateaus(loss, **plateau_options)
+    last = found.iloc[-1] if len(found) else None
+    facts = {
+        "convergence_epoch": convergence_epoch(loss, tol, window),
+        "n_plateaus": len(found),
+        "longest_plateau": int(found["length"].max()) if len(found) else 0,
+        "final_plateau": last["level"] if last is not None and last["end"] == len(loss)
+        else np.nan,
+        "diverged_epoch": divergence_epoch(loss),
+    }
+    return facts, found
+
+
+def analyze(history: pd.DataFrame, summary: pd.DataFrame, replicates: Sequence[str] = (),
             stuck_margin: float = STUCK_MARGIN, **options) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Add the curve analysis to a sweep summary; return it and every plateau.
 
     New summary columns: ``convergence_epoch``, ``n_plateaus``,
-    ``longest_plateau``, ``stuck``, ``diverged``, ``diverged_epoch``. A run is
-    *stuck* when it ends on a plateau whose level is more than ``stuck_margin``
-    (relative) above the best final loss of the sweep's finite runs.
+    ``longest_plateau``, ``stuck``, ``diverged``, ``diverged_epoch``.
+
+    A run is *stuck* when it ends on a plateau whose level is more than
+    ``stuck_margin`` (relative) above the best final loss reached by the runs
+    that share its ``replicates`` values (the summary columns that are the
+    sweep's replicate axes, e.g. ``seed``): runs that saw the same data and
+    started from the same initial weights. Runs with other replicate values
+    never enter the verdict, so adding seeds to a sweep cannot change it.
     ``options`` go to :func:`plateaus` (``threshold``, ``window``, ``escape``)
     and :func:`convergence_epoch` (``tol``, ``convergence_window``).
     """
     plateau_options = {k: options[k] for k in ("threshold", "window", "escape") if k in options}
     tol = options.get("tol", CONVERGENCE_TOL)
     conv_window = options.get("convergence_window", CONVERGENCE_WINDOW)
-    per_job, all_plateaus = {}, []
+    facts, all_plateaus = {}, []
     for job, run in history.groupby("job", sort=False):
         loss = run.sort_values("epoch")["loss"].to_numpy(dtype=float)
-        found = plateaus(loss, **plateau_options)
-        found.insert(0, "job", job)
-        all_plateaus.append(found)
-        last = found.iloc[-1] if len(found) else None
-        per_job[job] = {
-            "convergence_epoch": convergence_epoch(loss, tol, conv_window),
-            "n_plateaus": len(found),
-            "longest_plateau": int(found["length"].max()) if len(found) else 0,
-            "_final_plateau": last["level"] if last is not None and last["end"] == len(loss)
-            else None,
-            "diverged_epoch": divergence_epoch(loss),
-        }
-    summary = summary.copy()
-    finals = pd.to_numeric(summary.get("final_loss"), errors="coerce")
-    best_final = finals[np.isfinite(finals)].min() if finals is not None else np.nan
-    columns = {k: [] for k in ("convergence_epoch", "n_plateaus", "longest_plateau", "stuck",
-                               "diverged", "diverged_epoch")}
-    for job, status in zip(summary["job"], summary["status"]):
-        info = per_job.get(job, {})
-        final_plateau = info.get("_final_plateau")
-        diverged_epoch = info.get("diverged_epoch")
-        columns["convergence_epoch"].append(info.get("convergence_epoch"))
-        columns["n_plateaus"].append(info.get("n_plateaus", 0))
-        columns["longest_plateau"].append(info.get("longest_plateau", 0))
-        columns["stuck"].append(bool(final_plateau is not None and np.isfinite(best_final)
-                                     and final_plateau > best_final * (1 + stuck_margin)))
-        columns["diverged"].append(status == "diverged" or diverged_epoch is not None)
-        columns["diverged_epoch"].append(diverged_epoch)
-    for name, values in columns.items():
-        summary[name] = pd.array(values, dtype="Int64") if name in (
-            "convergence_epoch", "diverged_epoch") else values
+        facts[job], found = _curve_facts(loss, plateau_options, tol, conv_window)
+        all_plateaus.append(found.assign(job=job)[PLATEAU_COLUMNS])
+    empty = {"convergence_epoch": None, "n_plateaus": 0, "longest_plateau": 0,
+             "final_plateau": np.nan, "diverged_epoch": None}
+    per_run = pd.DataFrame([facts.get(job, empty) for job in summary["job"]],
+                           index=summary.index, columns=list(empty))
+    summary = summary.drop(columns=ANALYSIS_COLUMNS, errors="ignore")
+    for name in ("convergence_epoch", "diverged_epoch"):
+        summary[name] = pd.array(per_run[name].tolist(), dtype="Int64")
+    for name in ("n_plateaus", "longest_plateau"):
+        summary[name] = per_run[name].astype(int)
+    summary["stuck"] = (per_run["final_plateau"]
+                        > _best_final_loss(summary, replicates) * (1 + stuck_margin)).to_numpy()
+    summary["diverged"] = ((summary["status"] == "diverged")
+                           | summary["diverged_epoch"].notna()).astype(bool)
     plateau_frame = (pd.concat(all_plateaus, ignore_index=True) if all_plateaus
                      else pd.DataFrame(columns=PLATEAU_COLUMNS))
     return summary, plateau_frame

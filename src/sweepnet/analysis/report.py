@@ -1,151 +1,272 @@
 """Rebuild a run's or a sweep's tables and plots from what is on disk.
 
-    sweepnet-report PATH [--svg] [--log]
+    sweepnet-report PATH [--svg] [--log] [--x P] [--hue P] [--col P] [--replicates P ...]
 
 Works on finished and partial sweeps: jobs without a ``result.json`` yet are
-listed as unfinished, not fatal.
+listed as unfinished, not fatal. Nothing here rebuilds an experiment: every
+figure is drawn from the files the runs wrote.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from ..results import RESULT, SWEEP_HISTORY, SWEEP_SUMMARY, Results, load
+from .. import rundir
+from .groups import DEFAULT_REPLICATES, ordered_values
+from .sweep import Sweep, load
 
 log = logging.getLogger("sweepnet")
 
-SWEEP_PLATEAUS = "sweep_plateaus.csv"
+FORMATS = ("png", "svg", "pdf")
+#: a sweep's decision-boundary figure shows at most this many panels (see _boundary_runs)
+MAX_BOUNDARY_PANELS = 12
 
 
 @dataclass
 class Report:
     """What :func:`report` read, computed and wrote."""
 
-    results: Results
+    sweep: Sweep
     files: list[Path] = field(default_factory=list)
 
 
-def load_model(run_dir: Path):
-    """Rebuild a run's data and trained model from ``.hydra/config.yaml`` and ``model.npz``."""
-    from omegaconf import OmegaConf
+@dataclass
+class Figure:
+    """One figure to draw: its file name, the plotting function and its arguments."""
 
-    from ..runner.app import register_resolvers
-    from ..runner.build import build
-
-    register_resolvers()
-    experiment = build(OmegaConf.load(run_dir / ".hydra" / "config.yaml"))
-    with np.load(run_dir / "model.npz", allow_pickle=False) as saved:
-        experiment.model.load_state_dict(dict(saved))
-    return experiment
+    name: str
+    draw: Callable
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    cost: float = 1.0  # relative drawing time, to share figures between processes
 
 
-def _predictor(model):
-    def predict(X):
-        return model.forward(np.asarray(X, dtype=model.dtype))[:, 0]
+def _draw(path: Path, figure: Figure) -> bool:
+    """Draw one figure into ``path``; a failing figure is logged, not fatal."""
+    target = path / figure.name
+    try:
+        figure.draw(*figure.args, path=target, **figure.kwargs)
+    except Exception as error:  # a figure must never cost the tables or the other figures
+        log.warning(f"{target.name} not drawn: {type(error).__name__}: {error}")
+        return False
+    return True
 
-    return predict
+
+def _can_fork() -> bool:
+    """Whether a second process may draw: two cores, ``fork``, and no other thread to break."""
+    return (hasattr(os, "fork") and sys.platform.startswith("linux")
+            and (os.cpu_count() or 1) > 1 and threading.active_count() == 1)
 
 
-def _decision_boundaries(path: Path, results: Results, suffix: str) -> list[Path]:
-    """Per run ``decision_boundary.png`` and, for a sweep, a grid of them (2-feature data)."""
-    from . import plots
+def _draw_all(path: Path, figures: list[Figure], also: Callable[[], None]) -> list[Path]:
+    """Draw ``figures`` into ``path`` while ``also()`` runs; return the files written.
 
-    run_dirs = [path] if (path / RESULT).exists() else [path / str(job) for job in
-                                                        results.summary["job"]]
-    panels, written = [], []
-    for run_dir, (_, row) in zip(run_dirs, results.summary.iterrows()):
-        if row["status"] == "failed" or not (run_dir / "model.npz").exists():
-            continue
+    On a machine with two cores a forked child draws about half of the
+    figures (by :attr:`Figure.cost`) while this process runs ``also`` and
+    draws the rest: matplotlib is imported before the fork, so the child
+    starts drawing at once. Elsewhere everything runs here, in turn.
+    """
+    mine, child = figures, []
+    if len(figures) > 1 and _can_fork():
+        mine, child, load = [], [], {"mine": 1.0, "child": 0.0}  # "also" costs about a figure
+        for figure in sorted(figures, key=lambda f: -f.cost):
+            side = "child" if load["child"] < load["mine"] else "mine"
+            (child if side == "child" else mine).append(figure)
+            load[side] += figure.cost
+    pid = os.fork() if child else 0
+    if child and pid == 0:  # the child: draw, then leave without running anything else
+        code = 1
         try:
-            experiment = load_model(run_dir)
-        except Exception as error:  # a plot must not hide the tables
-            log.warning(f"{run_dir}: no decision boundary ({error})")
-            continue
-        if experiment.X_train.shape[1] != 2 or experiment.model.forward(
-                experiment.X_train[:1]).shape[-1] != 1:
-            return written
-        values = ", ".join(f"{p} = {row[p]:g}" if isinstance(row[p], (int, float))
-                           else f"{p} = {row[p]}" for p in results.parameters)
-        title = values or f"run {row['job']}"
-        predict = _predictor(experiment.model)
-        target = run_dir / f"decision_boundary.{suffix}"
-        plots.plot_decision_boundary(predict, experiment.X_train, experiment.y_train,
-                                     title=title, path=target)
-        written.append(target)
-        panels.append((title, predict, experiment.X_train, experiment.y_train))
-    if len(panels) > 1:
-        target = path / f"decision_boundaries.{suffix}"
-        plots.plot_decision_grid(panels, target)
-        written.append(target)
+            code = 0 if all([_draw(path, figure) for figure in child]) else 1
+        finally:
+            os._exit(code)
+    also()
+    drawn = {figure.name for figure in mine if _draw(path, figure)}
+    if child:
+        os.waitpid(pid, 0)
+        drawn |= {figure.name for figure in child if (path / figure.name).is_file()}
+    return [path / figure.name for figure in figures if figure.name in drawn]
+
+
+def _title(sweep: Sweep, row: dict) -> str:
+    from .plots.style import format_value
+
+    keys = list(sweep.roles.keys) + list(sweep.roles.replicates)
+    return ", ".join(f"{k} = {format_value(row[k])}" for k in keys) or f"run {row['job']}"
+
+
+def _boundary_runs(sweep: Sweep) -> list[dict]:
+    """The runs whose decision boundaries a sweep's figure shows.
+
+    One run per group, its first replicate (the lowest replicate values); with
+    more than :data:`MAX_BOUNDARY_PANELS` groups, that many groups evenly
+    spaced in group order (the first and the last always among them).
+    """
+    summary = sweep.summary[sweep.summary["status"] != rundir.FAILED]
+    if summary.empty:
+        return []
+    reps = [r for r in sweep.roles.replicates if r in summary]
+    if reps:
+        order = {r: {v: i for i, v in enumerate(ordered_values(summary[r]))} for r in reps}
+        rank = summary[reps].apply(lambda row: tuple(order[r][row[r]] for r in reps), axis=1)
+        summary = summary.assign(_rank=rank).sort_values(["group", "_rank"])
+    firsts = summary.drop_duplicates("group").sort_values("group")
+    if len(firsts) > MAX_BOUNDARY_PANELS:
+        step = (len(firsts) - 1) / (MAX_BOUNDARY_PANELS - 1)
+        firsts = firsts.iloc[[round(i * step) for i in range(MAX_BOUNDARY_PANELS)]]
+    return firsts.to_dict("records")
+
+
+def _boundary_figures(sweep: Sweep, fmt: str) -> list[Figure]:
+    from .plots import plot_decision_boundary, plot_decision_grid
+
+    if not sweep.is_sweep:
+        surface = rundir.read_surface(sweep.path)
+        return [] if surface is None else [Figure(
+            f"decision_boundary.{fmt}", plot_decision_boundary, (surface,),
+            {"title": "Decision boundary"}, cost=1.5)]
+    panels = []
+    for run in _boundary_runs(sweep):
+        surface = rundir.read_surface(sweep.path / str(run["job"]))
+        if surface is not None:
+            panels.append((_title(sweep, run), surface))
+    if not panels:
+        return []
+    return [Figure(f"decision_boundaries.{fmt}", plot_decision_grid, (panels,),
+                   cost=1.0 + 0.3 * len(panels))]
+
+
+def _write_tables(sweep: Sweep) -> list[Path]:
+    written = []
+    for name, frame in ((rundir.SWEEP_HISTORY, sweep.history),
+                        (rundir.SWEEP_SUMMARY, sweep.summary),
+                        (rundir.SWEEP_GROUPS, sweep.groups),
+                        (rundir.SWEEP_PLATEAUS, sweep.plateaus)):
+        rundir.write_table(sweep.path / name, frame)
+        written.append(sweep.path / name)
     return written
 
 
+def _figures(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool) -> list[Figure]:
+    """The figures of a run or sweep (see :func:`report`)."""
+    from .plots import plot_convergence, plot_curves, plot_heatmap
+
+    if sweep.history.empty:
+        return []
+    curves = (sweep.history, sweep.summary, sweep.plateaus, sweep.roles)
+    figures = [Figure(f"loss_curves.{fmt}", plot_curves, curves, {"log_scale": log_scale})]
+    for column in ("val_loss", "val_accuracy"):
+        if column in sweep.history:
+            figures.append(Figure(f"{column}.{fmt}", plot_curves, curves, {
+                "column": column, "log_scale": log_scale and column == "val_loss"}))
+    if sweep.is_sweep and sweep.roles.x is not None and len(sweep.summary) > 1:
+        figures.append(Figure(f"convergence.{fmt}", plot_convergence,
+                              (sweep.summary, sweep.roles), cost=2.0))
+    if sweep.is_sweep and len(sweep.roles.keys) >= 2:
+        figures.append(Figure(f"heatmap.{fmt}", plot_heatmap, (sweep.groups, sweep.roles)))
+    if boundaries:
+        figures += _boundary_figures(sweep, fmt)
+    return figures
+
+
 def report(path: str | Path, fmt: str = "png", log_scale: bool = False,
-           boundaries: bool = True) -> Report:
+           boundaries: bool = True, x: str | None = None, hue: str | None = None,
+           col: str | Sequence[str] | None = None,
+           replicates: Sequence[str] = DEFAULT_REPLICATES) -> Report:
     """Analyse the runs under ``path`` and (re)write tables and plots next to them.
 
-    A sweep directory gets ``sweep_history.csv``, ``sweep_summary.csv`` (with
-    the analysis columns of :func:`~sweepnet.analysis.curves.analyze`),
-    ``sweep_plateaus.csv``, ``loss_curves``, ``convergence`` and, with
-    validation data, ``val_accuracy`` plots; a run directory gets its loss
-    curve. Two-feature datasets also get decision boundaries.
+    A sweep directory gets the tables of :data:`sweepnet.rundir.SWEEP_TABLES`
+    and the plots ``loss_curves``, ``val_loss``, ``val_accuracy`` (with
+    validation data), ``convergence``, ``heatmap`` (two or more swept
+    non-replicate parameters) and ``decision_boundaries`` (two-feature data);
+    a run directory gets its ``loss_curves``, ``val_loss``, ``val_accuracy`` and
+    ``decision_boundary``.
+    ``x``, ``hue``, ``col`` and ``replicates`` are the plot roles (see
+    :mod:`sweepnet.analysis.groups`).
     """
-    from . import plots
+    sweep = load(path, replicates=replicates, x=x, hue=hue, col=col)
+    done = Report(sweep)
+    if sweep.summary.empty:
+        return done
+    figures = _figures(sweep, fmt, log_scale, boundaries)
+    tables: list[Path] = []
 
-    path = Path(path)
-    results = load(path)
-    report = Report(results)
-    if results.summary.empty:
-        return report
-    is_sweep = not (path / RESULT).exists()
-    if is_sweep:
-        for name, frame in ((SWEEP_HISTORY, results.history), (SWEEP_SUMMARY, results.summary),
-                            (SWEEP_PLATEAUS, results.plateaus)):
-            frame.to_csv(path / name, index=False)
-            report.files.append(path / name)
-    if results.history.empty:
-        return report
-    params = results.parameters
-    target = path / f"loss_curves.{fmt}"
-    plots.plot_loss_curves(results.history, results.summary, results.plateaus, params, target,
-                           log_scale=log_scale)
-    report.files.append(target)
-    if is_sweep and params and len(results.summary) > 1:
-        target = path / f"convergence.{fmt}"
-        plots.plot_convergence(results.summary, params, target)
-        report.files.append(target)
-    if "val_accuracy" in results.history:
-        target = path / f"val_accuracy.{fmt}"
-        plots.plot_val_accuracy(results.history, params, target)
-        report.files.append(target)
-    if boundaries:
-        report.files += _decision_boundaries(path, results, fmt)
-    return report
+    def write_tables() -> None:
+        if sweep.is_sweep:
+            tables.extend(_write_tables(sweep))
 
-
-SHOWN = ["job", "status", "final_loss", "best_val_accuracy", "epochs", "convergence_epoch",
-         "n_plateaus", "longest_plateau", "stuck", "diverged"]
+    drawn = _draw_all(sweep.path, figures, write_tables)
+    done.files = tables + drawn
+    return done
 
 
 def report_options(cfg) -> dict:
-    """:func:`report` keyword arguments from a config's ``report`` section."""
-    section = cfg.get("report") or {}
-    return {"fmt": section.get("format", "png"),
-            "log_scale": bool(section.get("log_scale", False)),
-            "boundaries": bool(section.get("decision_boundaries", True))}
+    """:func:`report` keyword arguments from a config's ``report`` section, checked.
+
+    Raises ``ValueError`` naming the key, the value and what is allowed.
+    """
+    section = dict(cfg.get("report") or {})
+    unknown = set(section) - {"format", "log_scale", "decision_boundaries", "x", "hue", "col",
+                              "replicates"}
+    if unknown:
+        raise ValueError(f"report: unknown keys {sorted(unknown)}; allowed: format, log_scale, "
+                         f"decision_boundaries, x, hue, col, replicates")
+    fmt = section.get("format", "png")
+    if fmt not in FORMATS:
+        raise ValueError(f"report.format must be one of {FORMATS}, got {fmt!r}")
+    options = {"fmt": fmt}
+    for key, name in (("log_scale", "log_scale"), ("decision_boundaries", "boundaries")):
+        value = section.get(key, key == "decision_boundaries")
+        if not isinstance(value, bool):
+            raise ValueError(f"report.{key} must be true or false, got {value!r}")
+        options[name] = value
+    for key in ("x", "hue"):
+        value = section.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"report.{key} must be a swept parameter's name or null, "
+                             f"got {value!r}")
+        options[key] = value
+    for key, default in (("col", None), ("replicates", list(DEFAULT_REPLICATES))):
+        value = section.get(key, default)
+        value = [value] if isinstance(value, str) else value
+        if value is not None and not (isinstance(value, Sequence)
+                                      and all(isinstance(v, str) for v in value)):
+            raise ValueError(f"report.{key} must be a list of parameter names, got {value!r}")
+        options[key] = None if value is None else list(value)
+    return options
 
 
-def summary_text(results: Results) -> str:
-    """The summary table as the terminal shows it."""
-    columns = ["job", *results.parameters] + [c for c in SHOWN[1:] if c in results.summary]
-    columns += [c for c in results.summary if c.startswith("sklearn_")]
-    return results.summary[columns].to_string(index=False)
+SHOWN = ["job", "status", "final_loss", "final_val_accuracy", "epochs", "convergence_epoch",
+         "n_plateaus", "stuck", "diverged"]
+GROUP_SHOWN = ["n", "final_loss_mean", "final_loss_std", "final_val_accuracy_mean",
+               "convergence_epoch_mean", "stuck_fraction", "diverged_fraction"]
+
+
+def summary_text(sweep: Sweep) -> str:
+    """The summary as the terminal shows it: per group when replicates were swept."""
+    if sweep.roles.aggregated and not sweep.groups.empty:
+        columns = ["group", *sweep.roles.keys] + [c for c in GROUP_SHOWN if c in sweep.groups]
+        return sweep.groups[columns].to_string(index=False)
+    columns = ["job", *sweep.parameters] + [c for c in SHOWN[1:] if c in sweep.summary]
+    columns += [c for c in sweep.summary if c.startswith("sklearn_")]
+    return sweep.summary[columns].to_string(index=False)
+
+
+def saved_options(path: Path) -> dict:
+    """The report options a run or sweep was started with (its first job's saved config)."""
+    run_dirs = [path] if rundir.is_run_dir(path) else rundir.job_dirs(path)[:1]
+    config = rundir.saved_config(run_dirs[0]) if run_dirs else {}
+    try:
+        return report_options(config)
+    except ValueError:
+        return report_options({})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,29 +274,44 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="sweepnet-report",
         description="Rebuild the tables and plots of a sweepnet run or sweep directory "
-                    "from what is on disk, and print its summary.")
+                    "from what is on disk, and print its summary. Options left out keep "
+                    "the sweep's own report settings.")
     parser.add_argument("path", type=Path, help="a run directory or a sweep directory")
     parser.add_argument("--svg", action="store_true", help="write SVG instead of PNG plots")
     parser.add_argument("--log", action="store_true", help="log scale for the loss axis")
     parser.add_argument("--no-boundaries", action="store_true",
-                        help="skip the decision-boundary plots (they rebuild every model)")
+                        help="skip the decision-boundary plots")
+    parser.add_argument("--x", help="the swept parameter on the x axis")
+    parser.add_argument("--hue", help="the swept parameter drawn as one line per value")
+    parser.add_argument("--col", nargs="+", help="swept parameters drawn as facets")
+    parser.add_argument("--replicates", nargs="+",
+                        help="replicate parameters, aggregated (default: seed dataset.seed)")
     args = parser.parse_args(argv)
     if not args.path.is_dir():
         print(f"sweepnet-report: error: no directory at {args.path.resolve()}", file=sys.stderr)
         return 2
-    done = report(args.path, fmt="svg" if args.svg else "png", log_scale=args.log,
-                  boundaries=not args.no_boundaries)
-    results = done.results
-    if results.summary.empty:
+    options = saved_options(args.path)
+    options.update({k: v for k, v in (("x", args.x), ("hue", args.hue), ("col", args.col),
+                                      ("replicates", args.replicates)) if v is not None})
+    if args.svg:
+        options["fmt"] = "svg"
+    options["log_scale"] |= args.log
+    options["boundaries"] &= not args.no_boundaries
+    try:
+        done = report(args.path, **options)
+    except ValueError as error:
+        print(f"sweepnet-report: error: {error}", file=sys.stderr)
+        return 2
+    sweep = done.sweep
+    if sweep.summary.empty:
         print(f"sweepnet-report: no finished run under {args.path}"
-              + (f" ({len(results.missing)} unfinished)" if results.missing else ""),
+              + (f" ({len(sweep.missing)} unfinished)" if sweep.missing else ""),
               file=sys.stderr)
         return 1
-    print(summary_text(results))
-    if results.missing:
-        print(f"\nunfinished (no result.json yet): {', '.join(results.missing)}")
-    for file in done.files:
-        print(f"wrote {file}")
+    print(summary_text(sweep))
+    if sweep.missing:
+        print(f"\nunfinished (no result.json yet): {', '.join(sweep.missing)}")
+    print(f"\nwrote {args.path}: {', '.join(f.name for f in done.files)}")
     return 0
 
 

@@ -24,8 +24,10 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from .._allocator import keep_heap_padding
+from ..rundir import clean_overrides, read_result
 from .build import ConfigError, build
-from .job import clean_overrides, log, read_result, run_job
+from .job import log, run_job
 
 SWEEP_SIZE_ENV = "SWEEPNET_SWEEP_SIZE"
 
@@ -65,7 +67,7 @@ def app(cfg: DictConfig) -> None:
         except Exception as error:  # the run's own files are written; a plot must not fail it
             log.warning(f"plots for {run_dir} failed: {type(error).__name__}: {error}")
         else:
-            log.info(f"plots: {', '.join(str(f) for f in files)}")
+            log.info(f"wrote {run_dir}: {', '.join(f.name for f in files)}")
 
 
 def _compose(overrides: list[str], with_hydra: bool = False) -> DictConfig:
@@ -134,11 +136,31 @@ def plan(argv: list[str]) -> Plan | None:
                     else "config"
                 raise ConfigError(f"{where}: {error}") from None
         sweep_dir = Path(root.hydra.sweep.dir) if multirun else None
+        if multirun:
+            _check_report_roles(root, jobs)
         if sweep_dir is not None:
             _check_sweep_dir(sweep_dir, [_task(job) for job in jobs])
         else:
             _check_run_dir(Path(root.hydra.run.dir), _task(overrides))
     return Plan(jobs, sweep_dir)
+
+
+def _check_report_roles(root: DictConfig, jobs: list[list[str]]) -> None:
+    """Refuse ``report.x`` / ``hue`` / ``col`` that name no swept parameter, before any run."""
+    import pandas as pd
+
+    from ..analysis.groups import choose_roles
+    from ..analysis.report import report_options
+    from ..rundir import override_values
+
+    options = report_options(root)
+    values = pd.DataFrame([override_values(_task(job)) for job in jobs])
+    swept = [k for k in values if values[k].astype(str).nunique(dropna=False) > 1]
+    try:
+        choose_roles(values, swept, **{k: options[k] for k in ("x", "hue", "col",
+                                                                "replicates")})
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _task(job: list[str]) -> list[str]:
@@ -181,6 +203,7 @@ def _check_sweep_dir(sweep_dir: Path, jobs: list[list[str]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sweepnet`` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    keep_heap_padding()  # an explicit, documented process setting of the command
     try:
         checked = plan(argv)
     except ConfigError as error:
@@ -211,7 +234,7 @@ def _interrupted(sweep_dir: Path, command: list[str]) -> None:
     from ..analysis.report import report
 
     done = report(sweep_dir, boundaries=False) if sweep_dir.is_dir() else None
-    finished = 0 if done is None else len(done.results.summary)
+    finished = 0 if done is None else len(done.sweep.summary)
     print(f"\nsweepnet: interrupted; {finished} finished job(s) are in {sweep_dir} "
           f"(tables written). Resume with:\n  sweepnet {shlex.join(command)}",
           file=sys.stderr)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import registry
+from ..analysis.report import report_options
 from ..errors import ShapeError
 from ..layers import Layer, Linear, Sequential, Softmax, mlp
 from ..losses import CrossEntropy, Loss
@@ -23,7 +24,6 @@ from ..registry import RegistryError
 from ..training import Trainer, check_output_layer
 
 DTYPES = ("float32", "float64")
-REPORT_FORMATS = ("png", "svg", "pdf")
 
 
 class ConfigError(ValueError):
@@ -134,15 +134,25 @@ def _positive_int(value: Any, key: str, allow_none: bool = False) -> int | None:
     return value
 
 
+def _check_seed(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{key} must be a non-negative integer, got {value!r}")
+    return value
+
+
 def load_data(cfg: Any, seed: int):
-    """Load the dataset named by ``cfg`` and split it into a ``sweepnet.datasets.Split``."""
+    """Load the dataset named by ``cfg`` and split it into a ``sweepnet.datasets.Split``.
+
+    ``dataset.seed`` (default: the run's ``seed``) draws the data and the split.
+    """
     from ..datasets import DatasetError, split
 
     name, params = _split_off(_plain(cfg), "dataset")
     split_params = params.pop("split", None) or {}
+    seed = _check_seed(params.pop("seed", seed), "dataset.seed")
     function = _lookup(registry.datasets, "dataset.name", name)
     if "seed" in inspect.signature(function).parameters:
-        params.setdefault("seed", seed)
+        params["seed"] = seed
     missing = [k for k, v in params.items() if v == "???"]
     if missing:
         raise ConfigError(f"dataset {name!r} needs {', '.join(f'dataset.{k}' for k in missing)}")
@@ -250,13 +260,11 @@ def build(cfg: Any) -> Experiment:
     """Build and check everything for the run described by ``cfg``; train nothing."""
     if cfg.get("baseline") not in (None, "sklearn"):
         raise ConfigError(f"baseline must be null or 'sklearn', got {cfg.get('baseline')!r}")
-    report = cfg.get("report") or {}
-    if report.get("format", "png") not in REPORT_FORMATS:
-        raise ConfigError(f"report.format must be one of {REPORT_FORMATS}, "
-                          f"got {report.get('format')!r}")
-    seed = cfg.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
+    try:
+        report_options(cfg)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    seed = _check_seed(cfg.get("seed", 0), "seed")
     trainer_cfg = dict(_plain(cfg.trainer))
     epochs = _positive_int(trainer_cfg.get("epochs"), "trainer.epochs")
     batch_size = _positive_int(trainer_cfg.get("batch_size"), "trainer.batch_size",

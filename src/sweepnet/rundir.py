@@ -1,0 +1,218 @@
+"""The run and sweep directory format: the one module that writes and parses it.
+
+A *run directory* holds::
+
+    result.json           status, final and best metrics, epochs, timings, the overrides
+                          and seed that define the run, package versions, error
+    history.csv           one row per epoch: epoch, loss, val_loss, val_accuracy, time
+    model.npz             the trained weights (np.load(..., allow_pickle=False))
+    decision_surface.npz  two-feature data: the network output over a grid, and the
+                          training data (what a decision-boundary plot draws)
+    .hydra/               Hydra's record of the composed config
+
+A *sweep directory* holds one run directory per job (``0/``, ``1/``, ...) and
+the gathered tables (:data:`SWEEP_TABLES`) and plots.
+
+Every file is written atomically (a temporary file in the same directory,
+then ``os.replace``): a killed process leaves the previous version or the new
+one, never a partial file. ``result.json`` is written last, so a run whose
+``result.json`` says ``ok`` is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .training import DIVERGED, OK
+
+RESULT, HISTORY, MODEL, SURFACE = "result.json", "history.csv", "model.npz", \
+    "decision_surface.npz"
+SWEEP_HISTORY, SWEEP_SUMMARY = "sweep_history.csv", "sweep_summary.csv"
+SWEEP_GROUPS, SWEEP_PLATEAUS = "sweep_groups.csv", "sweep_plateaus.csv"
+SWEEP_TABLES = (SWEEP_HISTORY, SWEEP_SUMMARY, SWEEP_GROUPS, SWEEP_PLATEAUS)
+HYDRA_DIR = ".hydra"
+
+#: run statuses: trained to the end (OK) or stopped by a non-finite loss (DIVERGED),
+#: both the engine's; raised an exception; stopped by a signal
+FAILED, INTERRUPTED = "failed", "interrupted"
+STATUSES = (OK, DIVERGED, FAILED, INTERRUPTED)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def clean_value(value: str) -> Any:
+    """An override's value as a number when it is one, with float noise removed.
+
+    ``"0.30000000000000004"`` (what Hydra's ``range`` sweeps produce) becomes
+    ``0.3``: 15 significant digits are kept, the precision of a float64 decimal.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    if number.is_integer() and "." not in value and "e" not in value.lower():
+        return int(number)
+    return float(f"{number:.15g}")
+
+
+def clean_overrides(overrides: list[str]) -> list[str]:
+    """Overrides with their numeric values written cleanly (``optimizer.lr=0.3``)."""
+    cleaned = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        cleaned.append(f"{key}{sep}{clean_value(value)}" if sep else item)
+    return cleaned
+
+
+def override_values(overrides: list[str]) -> dict[str, Any]:
+    """``{"optimizer.lr": 0.3, ...}`` from a run's overrides (``+``/``~`` prefixes dropped)."""
+    pairs = (item.partition("=") for item in overrides)
+    return {key.lstrip("+~"): clean_value(value) for key, _, value in pairs}
+
+
+def _finite_or_null(value: Any) -> Any:
+    """``value`` with NaN and infinities (a diverged run's metrics) as ``None``: strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_null(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then move it into place."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_result(run_dir: Path, record: dict) -> None:
+    """Write ``result.json`` (strict JSON: non-finite metrics become ``null``)."""
+    if record.get("status") not in STATUSES:
+        raise ValueError(f"a run's status is one of {STATUSES}, got {record.get('status')!r}")
+    text = json.dumps(_finite_or_null(record), indent=2, allow_nan=False)
+    write_atomic(Path(run_dir) / RESULT, lambda p: p.write_text(text))
+
+
+def write_history(run_dir: Path, history) -> None:
+    write_atomic(Path(run_dir) / HISTORY, lambda p: history.to_csv(p, index=False))
+
+
+def _save_npz(arrays: dict) -> Callable[[Path], None]:
+    def save(path: Path) -> None:
+        with open(path, "wb") as f:  # a file object: np.savez would append ".npz" to a path
+            np.savez(f, **arrays)
+
+    return save
+
+
+def write_model(run_dir: Path, state: dict[str, np.ndarray]) -> None:
+    write_atomic(Path(run_dir) / MODEL, _save_npz(state))
+
+
+def write_surface(run_dir: Path, surface: dict[str, np.ndarray]) -> None:
+    """Save a decision surface (see :func:`sweepnet.analysis.surface.decision_surface`).
+
+    The output grid is stored as float32 (plenty for a picture, half the space).
+    """
+    arrays = dict(surface)
+    with np.errstate(over="ignore"):  # a diverged network's huge outputs become inf
+        arrays["z"] = np.asarray(arrays["z"], dtype=np.float32)
+    write_atomic(Path(run_dir) / SURFACE, _save_npz(arrays))
+
+
+def write_table(path: Path, frame) -> None:
+    """Write a gathered sweep table (a pandas frame) as CSV, atomically."""
+    write_atomic(Path(path), lambda p: frame.to_csv(p, index=False))
+
+
+def remove_run_files(run_dir: Path) -> None:
+    """Delete a run's output files before it runs again, so none is left from an earlier run."""
+    for name in (HISTORY, MODEL, SURFACE):
+        (Path(run_dir) / name).unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_result(run_dir: Path) -> dict | None:
+    """The run's record, or ``None`` when there is none or it is not a valid record."""
+    try:
+        record = json.loads((Path(run_dir) / RESULT).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("status") not in STATUSES:
+        return None
+    return record
+
+
+def read_history(run_dir: Path):
+    """The run's ``history.csv`` as a DataFrame, or ``None`` when it is missing or unreadable."""
+    import pandas as pd
+
+    try:
+        history = pd.read_csv(Path(run_dir) / HISTORY)
+    except (OSError, ValueError):  # missing, empty (EmptyDataError) or garbled
+        return None
+    return history if {"epoch", "loss"} <= set(history.columns) else None
+
+
+def read_surface(run_dir: Path) -> dict[str, np.ndarray] | None:
+    try:
+        with np.load(Path(run_dir) / SURFACE, allow_pickle=False) as saved:
+            return {k: saved[k] for k in saved.files}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def is_run_dir(path: Path) -> bool:
+    """Whether ``path`` is one run's directory (it has a record, or Hydra's config of a job)."""
+    path = Path(path)
+    return (path / RESULT).is_file() or (path / HYDRA_DIR / "config.yaml").is_file()
+
+
+def job_dirs(sweep_dir: Path) -> list[Path]:
+    """The run directories of a sweep, in job order (``0, 1, ..., 10``)."""
+    def key(path: Path):
+        return (0, int(path.name), "") if path.name.isdigit() else (1, 0, path.name)
+
+    return sorted((p for p in Path(sweep_dir).iterdir() if p.is_dir() and is_run_dir(p)),
+                  key=key)
+
+
+def saved_config(run_dir: Path) -> dict:
+    """The composed config Hydra saved for the run (interpolations left unresolved)."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((Path(run_dir) / HYDRA_DIR / "config.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+__all__ = [
+    "DIVERGED", "FAILED", "HISTORY", "INTERRUPTED", "MODEL", "OK", "RESULT", "STATUSES",
+    "SURFACE", "SWEEP_GROUPS", "SWEEP_HISTORY", "SWEEP_PLATEAUS", "SWEEP_SUMMARY",
+    "SWEEP_TABLES", "clean_overrides", "clean_value", "is_run_dir", "job_dirs",
+    "override_values", "read_history", "read_result", "read_surface", "remove_run_files",
+    "saved_config", "write_atomic", "write_history", "write_model", "write_result",
+    "write_surface", "write_table",
+]
