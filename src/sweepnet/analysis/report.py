@@ -38,7 +38,7 @@ class Report:
 
 
 @dataclass
-class Figure:
+class PlotTask:
     """One figure to draw: its file name, the plotting function and its arguments."""
 
     name: str
@@ -48,7 +48,7 @@ class Figure:
     cost: float = 1.0  # relative drawing time, to share figures between processes
 
 
-def _draw(path: Path, figure: Figure) -> bool:
+def _draw(path: Path, figure: PlotTask) -> bool:
     """Draw one figure into ``path``; a failing figure is logged, not fatal."""
     target = path / figure.name
     try:
@@ -65,11 +65,11 @@ def _can_fork() -> bool:
             and (os.cpu_count() or 1) > 1 and threading.active_count() == 1)
 
 
-def _draw_all(path: Path, figures: list[Figure], also: Callable[[], None]) -> list[Path]:
+def _draw_all(path: Path, figures: list[PlotTask], also: Callable[[], None]) -> list[Path]:
     """Draw ``figures`` into ``path`` while ``also()`` runs; return the files written.
 
     On a machine with two cores a forked child draws about half of the
-    figures (by :attr:`Figure.cost`) while this process runs ``also`` and
+    figures (by :attr:`PlotTask.cost`) while this process runs ``also`` and
     draws the rest: matplotlib is imported before the fork, so the child
     starts drawing at once. Elsewhere everything runs here, in turn.
     """
@@ -124,12 +124,12 @@ def _boundary_runs(sweep: Sweep) -> list[dict]:
     return firsts.to_dict("records")
 
 
-def _boundary_figures(sweep: Sweep, fmt: str) -> list[Figure]:
+def _boundary_figures(sweep: Sweep, fmt: str) -> list[PlotTask]:
     from .plots import plot_decision_boundary, plot_decision_grid
 
     if not sweep.is_sweep:
         surface = rundir.read_surface(sweep.path)
-        return [] if surface is None else [Figure(
+        return [] if surface is None else [PlotTask(
             f"decision_boundary.{fmt}", plot_decision_boundary, (surface,),
             {"title": "Decision boundary"}, cost=1.5)]
     panels = []
@@ -139,7 +139,7 @@ def _boundary_figures(sweep: Sweep, fmt: str) -> list[Figure]:
             panels.append((_title(sweep, run), surface))
     if not panels:
         return []
-    return [Figure(f"decision_boundaries.{fmt}", plot_decision_grid, (panels,),
+    return [PlotTask(f"decision_boundaries.{fmt}", plot_decision_grid, (panels,),
                    cost=1.0 + 0.3 * len(panels))]
 
 
@@ -154,23 +154,23 @@ def _write_tables(sweep: Sweep) -> list[Path]:
     return written
 
 
-def _figures(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool) -> list[Figure]:
+def _figures(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool) -> list[PlotTask]:
     """The figures of a run or sweep (see :func:`report`)."""
     from .plots import plot_convergence, plot_curves, plot_heatmap
 
     if sweep.history.empty:
         return []
     curves = (sweep.history, sweep.summary, sweep.plateaus, sweep.roles)
-    figures = [Figure(f"loss_curves.{fmt}", plot_curves, curves, {"log_scale": log_scale})]
+    figures = [PlotTask(f"loss_curves.{fmt}", plot_curves, curves, {"log_scale": log_scale})]
     for column in ("val_loss", "val_accuracy"):
         if column in sweep.history:
-            figures.append(Figure(f"{column}.{fmt}", plot_curves, curves, {
+            figures.append(PlotTask(f"{column}.{fmt}", plot_curves, curves, {
                 "column": column, "log_scale": log_scale and column == "val_loss"}))
     if sweep.is_sweep and sweep.roles.x is not None and len(sweep.summary) > 1:
-        figures.append(Figure(f"convergence.{fmt}", plot_convergence,
+        figures.append(PlotTask(f"convergence.{fmt}", plot_convergence,
                               (sweep.summary, sweep.roles), cost=2.0))
     if sweep.is_sweep and len(sweep.roles.keys) >= 2:
-        figures.append(Figure(f"heatmap.{fmt}", plot_heatmap, (sweep.groups, sweep.roles)))
+        figures.append(PlotTask(f"heatmap.{fmt}", plot_heatmap, (sweep.groups, sweep.roles)))
     if boundaries:
         figures += _boundary_figures(sweep, fmt)
     return figures
