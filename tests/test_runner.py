@@ -253,6 +253,19 @@ BAD_INPUT = [
     (["report.replicates=3"], "report.replicates must be a list of parameter names, got 3"),
     (["report.log_scale=yes"], "report.log_scale must be true or false, got 'yes'"),
     (["+report.colour=lr"], "report: unknown keys ['colour']"),
+    # keys that nothing reads, and options that do not exist, are typos: refused, not ignored
+    (["experiment=lr_swep"], "experiment=lr_swep: there is no experiment 'lr_swep'; did you "
+                             "mean experiment=lr_sweep?"),
+    (["-m", "experiment=lr_sweep,lr_swep"], "did you mean experiment=lr_sweep?"),
+    (["dataset=moonz"], "moonz"),
+    (["+trainer.epoch=5"], "trainer.epoch is not a key sweepnet reads; did you mean "
+                           "trainer.epochs?"),
+    (["+trainer.batchsize=8"], "did you mean trainer.batch_size?"),
+    (["+seeed=1"], "seeed is not a key sweepnet reads; did you mean seed?"),
+    (["+model.actvation=tanh"], "model.actvation is not a key sweepnet reads; did you mean "
+                                "model.activation?"),
+    (["+dataset.nosie=0"], "does not take nosie"),
+    (["+loss.reduce=0"], "does not take reduce"),
 ]
 
 

@@ -130,6 +130,7 @@ def plan(argv: list[str]) -> Plan | None:
                               "directory per job number, so jobs never overwrite each other")
         for i, job in enumerate(jobs):
             try:
+                _check_group_choices(job)
                 build(_compose(job))
             except (ConfigError, OmegaConfBaseException) as error:
                 where = f"job {i} ({' '.join(_task(job)) or 'defaults'})" if multirun \
@@ -161,6 +162,29 @@ def _check_report_roles(root: DictConfig, jobs: list[list[str]]) -> None:
                                                                 "replicates")})
     except ValueError as error:
         raise ConfigError(str(error)) from None
+
+
+def _check_group_choices(job: list[str]) -> None:
+    """Refuse a config group option that does not exist, optional groups included.
+
+    Hydra drops an unknown option of an optional group (``experiment=lr_swep``)
+    without a word and runs the defaults; this names it and what exists.
+    """
+    import difflib
+    from importlib.resources import files
+
+    conf = files("sweepnet.conf")
+    for override in job:
+        key, sep, value = override.lstrip("+~").partition("=")
+        if not sep or "." in key or not conf.joinpath(key).is_dir():
+            continue
+        options = sorted(p.name[:-5] for p in conf.joinpath(key).iterdir()
+                         if p.name.endswith(".yaml"))
+        if value not in options and value != "null":
+            close = difflib.get_close_matches(value, options, n=1)
+            hint = f"; did you mean {key}={close[0]}?" if close else ""
+            raise ConfigError(f"{key}={value}: there is no {key} {value!r}{hint} "
+                              f"(available: {', '.join(options)})")
 
 
 def _task(job: list[str]) -> list[str]:

@@ -71,7 +71,10 @@ def _construct(kind: str, key: str, factory: Any, params: dict) -> Any:
     ):
         accepted = set(signature.parameters)
         unknown = {k: v for k, v in params.items() if k not in accepted}
-        bad = {k: v for k, v in unknown.items() if v not in (0, False, None)}
+        # a switched-off leftover of the default optimizer (sgd's momentum: 0.0 under
+        # optimizer.name=adam) is dropped; anything else unknown is an error
+        bad = {k: v for k, v in unknown.items()
+               if kind != "optimizer" or v not in (0, False, None)}
         if bad:
             raise ConfigError(
                 f"{key}: the {kind} {params_name(factory)} does not take "
@@ -104,6 +107,23 @@ def _check_types(key: str, factory: Any, params: dict) -> None:
               isinstance(value, expected) and (expected is bool or not isinstance(value, bool)))
         if not ok:
             raise ConfigError(f"{key}.{name} must be {_SCALARS[expected]}, got {value!r}")
+
+
+ROOT_KEYS = ("dataset", "model", "loss", "optimizer", "trainer", "seed", "baseline", "report")
+TRAINER_KEYS = ("epochs", "batch_size", "shuffle", "dtype", "log_every")
+
+
+def check_keys(section: Any, allowed: tuple[str, ...], where: str) -> None:
+    """Refuse keys that nothing reads (a typo such as ``+trainer.epoch=5``), with a suggestion."""
+    import difflib
+
+    unknown = [k for k in (section or {}) if k not in allowed]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"; did you mean {where}{close[0]}?" if close else ""
+        raise ConfigError(f"{where}{key} is not a key sweepnet reads{hint} "
+                          f"(allowed: {', '.join(allowed)})")
 
 
 def params_name(factory: Any) -> str:
@@ -190,6 +210,7 @@ def n_outputs_for(loss: Loss, y: np.ndarray, loss_name: str) -> int:
 def build_model(cfg: Any, n_features: int, n_outputs: int, seed: int, dtype: str) -> Sequential:
     name, params = _split_off(_plain(cfg), "model")
     if name == "mlp":
+        check_keys(params, ("hidden", "activation", "output", "init"), "model.")
         hidden = params.pop("hidden", [])
         if isinstance(hidden, int):
             hidden = [hidden]
@@ -265,7 +286,9 @@ def build(cfg: Any) -> Experiment:
     except ValueError as error:
         raise ConfigError(str(error)) from None
     seed = _check_seed(cfg.get("seed", 0), "seed")
+    check_keys(cfg, ROOT_KEYS, "")
     trainer_cfg = dict(_plain(cfg.trainer))
+    check_keys(trainer_cfg, TRAINER_KEYS, "trainer.")
     epochs = _positive_int(trainer_cfg.get("epochs"), "trainer.epochs")
     batch_size = _positive_int(trainer_cfg.get("batch_size"), "trainer.batch_size",
                                allow_none=True)
