@@ -266,6 +266,13 @@ BAD_INPUT = [
                                 "model.activation?"),
     (["+dataset.nosie=0"], "does not take nosie"),
     (["+loss.reduce=0"], "does not take reduce"),
+    # config that would run code
+    (["+hydra.callbacks.x._target_=shutil.copyfile"], "_target_ (and _partial_, _args_) "
+                                                       "cannot be set"),
+    (["+dataset._target_=os.system"], "cannot be set"),
+    (["hydra.callbacks.sweep_report._target_=builtins.print"], "cannot be set"),
+    (["-m", "optimizer.lr=1,1"], "the sweep lists a value twice"),
+    (["-m", "optimizer.lr=0.5,1", "seed=0,0"], "the sweep lists a value twice"),
 ]
 
 
@@ -411,3 +418,22 @@ def test_the_summary_has_final_and_best_validation_metrics(workdir):
         assert row["final_val_accuracy"] == history["val_accuracy"].iloc[-1]
         assert row["best_val_accuracy"] == history["val_accuracy"].max()
         assert row["best_val_loss"] == pytest.approx(history["val_loss"].min(), rel=1e-12)
+
+
+def test_the_multirun_flag_may_come_last(workdir):
+    assert main(["optimizer.lr=0.5,2", "trainer.epochs=3", "-m"]) == 0
+    (sweep_dir,) = (workdir / "outputs" / "sweeps").iterdir()
+    assert len(pd.read_csv(sweep_dir / "sweep_summary.csv")) == 2
+
+
+def test_a_callback_injected_through_a_config_group_is_refused(workdir, capsys):
+    """The same check holds for a callback that arrives in a config, not an override."""
+    from omegaconf import OmegaConf
+
+    from sweepnet.runner.app import ConfigError, _refuse_code
+
+    root = OmegaConf.create({"hydra": {"callbacks": {
+        "sweep_report": {"_target_": "sweepnet.runner.callbacks.SweepReport"},
+        "evil": {"_target_": "shutil.rmtree"}}}})
+    with pytest.raises(ConfigError, match="hydra.callbacks.evil: only sweepnet's own callback"):
+        _refuse_code([], root)

@@ -125,6 +125,11 @@ def plan(argv: list[str]) -> Plan | None:
                 jobs = BasicSweeper.split_arguments(every, None)[0]
             except HydraException as error:
                 raise ConfigError(str(error).strip()) from None
+        _refuse_code(overrides, root)
+        if len({tuple(sorted(job)) for job in jobs}) < len(jobs):
+            raise ConfigError("the sweep lists a value twice (e.g. optimizer.lr=1,1): every "
+                              "job would run twice into its own directory; list each "
+                              "value once")
         if any(o.lstrip("+~").startswith("hydra.sweep.subdir") for o in overrides):
             raise ConfigError("hydra.sweep.subdir cannot be changed: sweepnet keeps one "
                               "directory per job number, so jobs never overwrite each other")
@@ -162,6 +167,29 @@ def _check_report_roles(root: DictConfig, jobs: list[list[str]]) -> None:
                                                                 "replicates")})
     except ValueError as error:
         raise ConfigError(str(error)) from None
+
+
+SWEEPNET_CALLBACK = "sweepnet.runner.callbacks.SweepReport"
+
+
+def _refuse_code(overrides: list[str], root: DictConfig) -> None:
+    """Refuse a config that would make Hydra import and call arbitrary code.
+
+    sweepnet's configs name components through the registry, never by import
+    path: a ``_target_`` set on the command line, or a Hydra callback other
+    than sweepnet's own, is refused before anything runs.
+    """
+    for override in overrides:
+        key = override.partition("=")[0]
+        if "_target_" in key or "_partial_" in key or "_args_" in key:
+            raise ConfigError(f"{override}: sweepnet's configs name components through the "
+                              f"registry, never by import path; _target_ (and _partial_, "
+                              f"_args_) cannot be set")
+    for name, callback in (root.hydra.get("callbacks") or {}).items():
+        target = (callback or {}).get("_target_")
+        if target != SWEEPNET_CALLBACK:
+            raise ConfigError(f"hydra.callbacks.{name}: only sweepnet's own callback "
+                              f"({SWEEPNET_CALLBACK}) may run, got {target!r}")
 
 
 def _check_group_choices(job: list[str]) -> None:
@@ -234,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sweepnet: error: {error}", file=sys.stderr)
         return 2
     command = list(argv)
-    if checked is not None:
+    if checked is not None:  # flags first: Hydra takes no override after a flag
+        command = [a for a in argv if a.startswith("-")] + [
+            a for a in argv if not a.startswith("-")]
         os.environ[SWEEP_SIZE_ENV] = str(len(checked.jobs))
         if checked.sweep_dir is not None and not any(
                 a.startswith("hydra.sweep.dir=") for a in argv):
