@@ -206,3 +206,31 @@ def test_report_of_a_missing_directory_is_a_clear_error(tmp_path, capsys):
 
     assert report_main([str(tmp_path / "nope")]) == 2
     assert "no directory at" in capsys.readouterr().err
+
+
+def test_a_bad_file_is_named_and_the_rest_of_the_sweep_is_still_reported(lr_sweep, tmp_path,
+                                                                         capsys):
+    import json
+    import shutil
+
+    from sweepnet.analysis.report import main as report_main
+
+    sweep_dir = tmp_path / "copy"
+    shutil.copytree(lr_sweep[0], sweep_dir)
+    (sweep_dir / "0" / "history.csv").write_text("")                       # empty
+    history = (sweep_dir / "1" / "history.csv").read_text().splitlines()
+    (sweep_dir / "1" / "history.csv").write_text("\n".join(history[:45]))  # truncated
+    (sweep_dir / "2" / "result.json").write_text("{not json")               # garbage
+    record = json.loads((sweep_dir / "3" / "result.json").read_text())
+    (sweep_dir / "3" / "result.json").write_text(json.dumps({**record, "status": "great"}))
+    shutil.rmtree(sweep_dir / "4")                                           # deleted
+    assert report_main([str(sweep_dir), "--no-boundaries"]) == 0
+    out = capsys.readouterr().out
+    assert "left out: job 0: history.csv is missing, empty or unreadable" in out
+    assert "left out: job 1: history.csv has 44 epochs but result.json says 1000" in out
+    assert "left out: job 2: result.json is unreadable (JSONDecodeError" in out
+    assert "left out: job 3: result.json is not a run record (status 'great'" in out
+    assert "left out: job 4: no directory" in out
+    summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    assert summary["job"].tolist() == [5]   # the one run that checks out is reported
+    assert set(pd.read_csv(sweep_dir / "sweep_history.csv")["job"]) == {5}

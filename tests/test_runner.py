@@ -437,3 +437,17 @@ def test_a_callback_injected_through_a_config_group_is_refused(workdir, capsys):
         "evil": {"_target_": "shutil.rmtree"}}}})
     with pytest.raises(ConfigError, match="hydra.callbacks.evil: only sweepnet's own callback"):
         _refuse_code([], root)
+
+
+def test_resume_reruns_a_job_whose_files_do_not_check_out(workdir):
+    code, sweep_dir = sweep(workdir, "optimizer.lr=0.5,1", "trainer.epochs=20")
+    assert code == 0
+    complete = pd.read_csv(sweep_dir / "1" / "history.csv").drop(columns="time")
+    lines = (sweep_dir / "1" / "history.csv").read_text().splitlines()
+    (sweep_dir / "1" / "history.csv").write_text("\n".join(lines[:5]))
+    untouched = (sweep_dir / "0" / "result.json").stat().st_mtime_ns
+    code, _ = sweep(workdir, "optimizer.lr=0.5,1", "trainer.epochs=20")
+    assert code == 0
+    again = pd.read_csv(sweep_dir / "1" / "history.csv").drop(columns="time")
+    pd.testing.assert_frame_equal(again, complete)  # trained again, to the same numbers
+    assert (sweep_dir / "0" / "result.json").stat().st_mtime_ns == untouched  # skipped

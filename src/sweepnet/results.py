@@ -44,6 +44,9 @@ class Results:
     path: Path | None = None
     is_sweep: bool = False
     missing: list[str] = field(default_factory=list)  # job dirs without a result yet
+    #: runs left out of the frames because their files do not check out, by job name:
+    #: what is wrong (see :func:`sweepnet.rundir.check_run`); "no directory" for a gap
+    problems: dict[str, str] = field(default_factory=dict)
 
 
 def _parameters(records: list[dict]) -> tuple[list[str], list[dict]]:
@@ -84,21 +87,21 @@ def load(path: str | Path) -> Results:
         raise FileNotFoundError(f"no run or sweep directory at {path.resolve()}")
     is_sweep = not rundir.is_run_dir(path)
     candidates = rundir.job_dirs(path) if is_sweep else [path]
-    run_dirs, records, missing = [], [], []
+    runs, missing, problems = [], [], _gaps(candidates) if is_sweep else {}
     for run_dir in candidates:
-        record = rundir.read_result(run_dir)
-        if record is None:
+        record, history, problem = rundir.check_run(run_dir)
+        if problem is not None:
+            problems[run_dir.name] = problem
+        elif record is None:
             missing.append(run_dir.name)
         else:
-            run_dirs.append(run_dir)
-            records.append(record)
-    keys, values = _parameters(records)
+            runs.append((run_dir, record, history))
+    keys, values = _parameters([record for _, record, _ in runs])
     rows, histories = [], []
-    for run_dir, record, job_values in zip(run_dirs, records, values):
+    for (run_dir, record, history), job_values in zip(runs, values):
         job = int(run_dir.name) if run_dir.name.isdigit() else run_dir.name
         swept = {k: job_values.get(k) for k in keys}
         rows.append(_summary_row(job, swept, record))
-        history = rundir.read_history(run_dir)
         if history is not None:
             histories.append(history.assign(job=job, **swept)[
                 ["job", *keys, *history.columns]])
@@ -106,4 +109,11 @@ def load(path: str | Path) -> Results:
     if not summary.empty and summary["error"].isna().all():
         summary = summary.drop(columns="error")
     history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame()
-    return Results(history, summary, keys, path, is_sweep, missing)
+    return Results(history, summary, keys, path, is_sweep, missing, problems)
+
+
+def _gaps(job_dirs: list[Path]) -> dict[str, str]:
+    """Job numbers below the highest one that have no directory (deleted, or never made)."""
+    numbers = {int(d.name) for d in job_dirs if d.name.isdigit()}
+    return {str(n): "no directory" for n in range(max(numbers, default=-1))
+            if n not in numbers}

@@ -152,15 +152,46 @@ def remove_run_files(run_dir: Path) -> None:
 # --------------------------------------------------------------------------- reading
 
 
+def _load_result(run_dir: Path) -> tuple[dict | None, str | None]:
+    """The run's record and ``None``; or ``None`` and what is wrong with ``result.json``."""
+    path = Path(run_dir) / RESULT
+    if not path.exists():
+        return None, None
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        return None, f"{RESULT} is unreadable ({type(error).__name__}: {error})"
+    if not isinstance(record, dict) or record.get("status") not in STATUSES:
+        status = record.get("status") if isinstance(record, dict) else None
+        return None, f"{RESULT} is not a run record (status {status!r}, not one of {STATUSES})"
+    return record, None
+
+
 def read_result(run_dir: Path) -> dict | None:
     """The run's record, or ``None`` when there is none or it is not a valid record."""
-    try:
-        record = json.loads((Path(run_dir) / RESULT).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or record.get("status") not in STATUSES:
-        return None
-    return record
+    return _load_result(run_dir)[0]
+
+
+def check_run(run_dir: Path):
+    """Read a run and check that its files agree: ``(record, history, problem)``.
+
+    ``problem`` is ``None`` for a consistent run (or one with no record yet:
+    then ``record`` is ``None`` too), else a sentence naming the file and what
+    is wrong: an unreadable or invalid ``result.json``; a run that trained
+    (``ok`` or ``diverged``) whose ``history.csv`` is missing, unreadable, or
+    has another number of epochs than its record says.
+    """
+    record, problem = _load_result(run_dir)
+    if record is None:
+        return None, None, problem
+    history = read_history(run_dir)
+    if record["status"] in (OK, DIVERGED):
+        if history is None:
+            return record, None, f"{HISTORY} is missing, empty or unreadable"
+        if len(history) != record.get("epochs"):
+            return record, history, (f"{HISTORY} has {len(history)} epochs but {RESULT} "
+                                     f"says {record.get('epochs')}")
+    return record, history, None
 
 
 def read_history(run_dir: Path):
@@ -211,7 +242,7 @@ def saved_config(run_dir: Path) -> dict:
 __all__ = [
     "DIVERGED", "FAILED", "HISTORY", "INTERRUPTED", "MODEL", "OK", "RESULT", "STATUSES",
     "SURFACE", "SWEEP_GROUPS", "SWEEP_HISTORY", "SWEEP_PLATEAUS", "SWEEP_SUMMARY",
-    "SWEEP_TABLES", "clean_overrides", "clean_value", "is_run_dir", "job_dirs",
+    "SWEEP_TABLES", "check_run", "clean_overrides", "clean_value", "is_run_dir", "job_dirs",
     "override_values", "read_history", "read_result", "read_surface", "remove_run_files",
     "saved_config", "write_atomic", "write_history", "write_model", "write_result",
     "write_surface", "write_table",

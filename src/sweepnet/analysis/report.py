@@ -243,6 +243,11 @@ def report_options(cfg) -> dict:
     return options
 
 
+def problem_lines(sweep: Sweep) -> list[str]:
+    """One line per run left out of the tables because its files do not check out."""
+    return [f"left out: job {job}: {problem}" for job, problem in sweep.problems.items()]
+
+
 SHOWN = ["job", "status", "final_loss", "final_val_accuracy", "epochs", "convergence_epoch",
          "n_plateaus", "stuck", "diverged"]
 GROUP_SHOWN = ["n", "final_loss_mean", "final_loss_std", "final_val_accuracy_mean",
@@ -304,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sweep = done.sweep
     if sweep.summary.empty:
+        for line in problem_lines(sweep):
+            print(f"sweepnet-report: {line}", file=sys.stderr)
         print(f"sweepnet-report: no finished run under {args.path}"
               + (f" ({len(sweep.missing)} unfinished)" if sweep.missing else ""),
               file=sys.stderr)
@@ -311,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     print(summary_text(sweep))
     if sweep.missing:
         print(f"\nunfinished (no result.json yet): {', '.join(sweep.missing)}")
+    for line in problem_lines(sweep):
+        print(line)
     print(f"\nwrote {args.path}: {', '.join(f.name for f in done.files)}")
     return 0
 

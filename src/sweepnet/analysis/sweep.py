@@ -32,6 +32,7 @@ class Sweep:
     path: Path | None = None
     is_sweep: bool = False
     missing: list[str] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)  # see sweepnet.results.Results
 
 
 def load(path: str | Path, replicates: Sequence[str] = DEFAULT_REPLICATES,
@@ -56,4 +57,4 @@ def load(path: str | Path, replicates: Sequence[str] = DEFAULT_REPLICATES,
         summary = add_groups(summary, roles)
     groups = group_table(summary, roles) if not summary.empty else pd.DataFrame()
     return Sweep(history, summary, groups, plateaus, results.parameters, roles, results.path,
-                 results.is_sweep, results.missing)
+                 results.is_sweep, results.missing, results.problems)

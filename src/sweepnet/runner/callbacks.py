@@ -39,7 +39,7 @@ class SweepReport(Callback):
         self._warm.start()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from ..analysis.report import report, report_options, summary_text
+        from ..analysis.report import problem_lines, report, report_options, summary_text
 
         if self._warm is not None:
             self._warm.join()
@@ -48,6 +48,8 @@ class SweepReport(Callback):
             return
         start = time.perf_counter()
         done = report(sweep_dir, **report_options(config))
+        for line in problem_lines(done.sweep):
+            log.warning(line)
         if done.sweep.summary.empty:
             log.warning(f"no finished runs in {sweep_dir}")
             return

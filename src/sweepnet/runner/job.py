@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__, rundir
-from ..rundir import FAILED, OK, clean_overrides, read_result
+from ..rundir import FAILED, OK, clean_overrides
 from .build import ConfigError, build
 
 log = logging.getLogger("sweepnet")
@@ -104,8 +104,8 @@ def run_job(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run",
     """
     run_dir = Path(run_dir)
     overrides = clean_overrides(list(overrides))
-    previous = read_result(run_dir)
-    if previous is not None and previous.get("status") == OK \
+    previous, _, problem = rundir.check_run(run_dir)
+    if previous is not None and problem is None and previous.get("status") == OK \
             and previous.get("overrides") == overrides:
         log.info(f"{label}: {' '.join(overrides) or '(defaults)'}: already done, skipped")
         return previous
