@@ -24,7 +24,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,10 @@ SWEEP_HISTORY, SWEEP_SUMMARY = "sweep_history.csv", "sweep_summary.csv"
 SWEEP_GROUPS, SWEEP_PLATEAUS = "sweep_groups.csv", "sweep_plateaus.csv"
 SWEEP_TABLES = (SWEEP_HISTORY, SWEEP_SUMMARY, SWEEP_GROUPS, SWEEP_PLATEAUS)
 HYDRA_DIR = ".hydra"
+#: the first file of a directory sweepnet writes: "run" or "sweep"; and a sweep's lock
+MARKER, LOCK = ".sweepnet", ".sweepnet.lock"
+RUN, SWEEP = "run", "sweep"
+KINDS = (RUN, SWEEP)
 
 #: run statuses: trained to the end (OK) or stopped by a non-finite loss (DIVERGED),
 #: both the engine's; raised an exception; stopped by a signal
@@ -213,10 +218,83 @@ def read_surface(run_dir: Path) -> dict[str, np.ndarray] | None:
         return None
 
 
-def is_run_dir(path: Path) -> bool:
-    """Whether ``path`` is one run's directory (it has a record, or Hydra's config of a job)."""
+def kind_of(path: Path) -> str | None:
+    """``"run"``, ``"sweep"`` or ``None`` (not sweepnet's, or empty): what ``path`` holds.
+
+    The marker written when sweepnet first claimed the directory says it;
+    directories from before markers are recognised by their files (a run's
+    record or Hydra's config of a job; a sweep's numbered run directories).
+    """
     path = Path(path)
-    return (path / RESULT).is_file() or (path / HYDRA_DIR / "config.yaml").is_file()
+    try:
+        kind = (path / MARKER).read_text().strip()
+    except OSError:
+        kind = None
+    if kind in KINDS:
+        return kind
+    if (path / RESULT).is_file() or (path / HYDRA_DIR / "config.yaml").is_file():
+        return RUN
+    if path.is_dir() and any(p.name.isdigit() and kind_of(p) == RUN for p in path.iterdir()):
+        return SWEEP
+    return None
+
+
+def is_run_dir(path: Path) -> bool:
+    """Whether ``path`` is one run's directory."""
+    return kind_of(path) == RUN
+
+
+def claim(path: Path, kind: str) -> None:
+    """Mark ``path`` (created if needed) as a run's or a sweep's directory.
+
+    Raises ``ValueError`` when it already holds the other kind: nothing
+    writes a run into a sweep's directory or a sweep into a run's.
+    """
+    path = Path(path)
+    found = kind_of(path)
+    if found not in (None, kind):
+        raise ValueError(f"{path} is a {found} directory; a {kind} cannot be written into it: "
+                         f"choose another directory")
+    path.mkdir(parents=True, exist_ok=True)
+    if not (path / MARKER).is_file():
+        write_atomic(path / MARKER, lambda p: p.write_text(kind + "\n"))
+
+
+class DirectoryBusy(RuntimeError):
+    """Another process is writing into the sweep directory."""
+
+
+@contextmanager
+def lock(sweep_dir: Path) -> Iterator[None]:
+    """Hold the sweep directory's lock while a sweep writes into it.
+
+    An advisory ``flock`` on ``.sweepnet.lock``: the kernel releases it when
+    the holder exits, however it exits, so a killed sweep never leaves it
+    stuck. A second sweep into the same directory gets :class:`DirectoryBusy`
+    at once instead of interleaving its results with the first one's.
+    """
+    import fcntl
+
+    sweep_dir = Path(sweep_dir)
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    with open(sweep_dir / LOCK, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise DirectoryBusy(f"{sweep_dir} is in use by a running sweep ({holder}); "
+                                f"wait for it to end, or choose another hydra.sweep.dir") \
+                from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def job_dirs(sweep_dir: Path) -> list[Path]:
@@ -240,10 +318,10 @@ def saved_config(run_dir: Path) -> dict:
 
 
 __all__ = [
-    "DIVERGED", "FAILED", "HISTORY", "INTERRUPTED", "MODEL", "OK", "RESULT", "STATUSES",
-    "SURFACE", "SWEEP_GROUPS", "SWEEP_HISTORY", "SWEEP_PLATEAUS", "SWEEP_SUMMARY",
-    "SWEEP_TABLES", "check_run", "clean_overrides", "clean_value", "is_run_dir", "job_dirs",
-    "override_values", "read_history", "read_result", "read_surface", "remove_run_files",
-    "saved_config", "write_atomic", "write_history", "write_model", "write_result",
-    "write_surface", "write_table",
+    "DIVERGED", "FAILED", "HISTORY", "INTERRUPTED", "MODEL", "OK", "RESULT", "RUN", "STATUSES",
+    "SURFACE", "SWEEP", "SWEEP_GROUPS", "SWEEP_HISTORY", "SWEEP_PLATEAUS", "SWEEP_SUMMARY",
+    "SWEEP_TABLES", "DirectoryBusy", "check_run", "claim", "clean_overrides", "clean_value",
+    "is_run_dir", "job_dirs", "kind_of", "lock", "override_values", "read_history",
+    "read_result", "read_surface", "remove_run_files", "saved_config", "write_atomic",
+    "write_history", "write_model", "write_result", "write_surface", "write_table",
 ]

@@ -24,6 +24,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from .. import rundir
 from .._allocator import keep_heap_padding
 from ..rundir import clean_overrides, read_result
 from .build import ConfigError, build
@@ -221,7 +222,10 @@ def _task(job: list[str]) -> list[str]:
 
 
 def _check_run_dir(run_dir: Path, overrides: list[str]) -> None:
-    """Refuse to run into a run directory that holds a run of other overrides."""
+    """Refuse to run into a sweep's directory, or one that holds a run of other overrides."""
+    if rundir.kind_of(run_dir) == rundir.SWEEP:
+        raise ConfigError(f"{run_dir} is a sweep's directory; a single run cannot be written "
+                          f"into it: choose a new hydra.run.dir")
     record = read_result(run_dir)
     if record is not None and record.get("overrides") != clean_overrides(overrides):
         raise ConfigError(
@@ -231,7 +235,10 @@ def _check_run_dir(run_dir: Path, overrides: list[str]) -> None:
 
 
 def _check_sweep_dir(sweep_dir: Path, jobs: list[list[str]]) -> None:
-    """Refuse to run into a sweep directory that holds other jobs' results."""
+    """Refuse to run into a run's directory, or a sweep directory of other jobs' results."""
+    if rundir.kind_of(sweep_dir) == rundir.RUN:
+        raise ConfigError(f"{sweep_dir} is a single run's directory (a sweep's job, or a run); "
+                          f"a sweep cannot be written into it: choose a new hydra.sweep.dir")
     if sweep_dir.is_dir():
         extra = [p.name for p in sweep_dir.iterdir() if p.name.isdigit()
                  and int(p.name) >= len(jobs) and read_result(p) is not None]
@@ -271,6 +278,23 @@ def main(argv: list[str] | None = None) -> int:
             # the directory plan() checked, so an interrupted sweep can be named and resumed
             command.append(f"hydra.sweep.dir={checked.sweep_dir}")
     sys.argv = [sys.argv[0], *command]
+    if checked is None or checked.sweep_dir is None:
+        return _run_app(checked, command)
+    try:
+        with rundir.lock(checked.sweep_dir):
+            try:  # checked again under the lock: another sweep may have written meanwhile
+                _check_sweep_dir(checked.sweep_dir, [_task(job) for job in checked.jobs])
+                rundir.claim(checked.sweep_dir, rundir.SWEEP)
+            except (ConfigError, ValueError) as error:
+                print(f"sweepnet: error: {error}", file=sys.stderr)
+                return 2
+            return _run_app(checked, command)
+    except rundir.DirectoryBusy as error:
+        print(f"sweepnet: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run_app(checked: Plan | None, command: list[str]) -> int:
     try:
         app()
     except SystemExit as exit_:

@@ -110,6 +110,7 @@ def run_job(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run",
         log.info(f"{label}: {' '.join(overrides) or '(defaults)'}: already done, skipped")
         return previous
 
+    rundir.claim(run_dir, rundir.RUN)
     rundir.remove_run_files(run_dir)
     record: dict[str, Any] = {"status": FAILED, "overrides": overrides,
                               "seed": cfg.get("seed", 0),

@@ -1,0 +1,111 @@
+"""Run and sweep directories are owned: one kind each, one writer at a time."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sweepnet import rundir
+from sweepnet.runner.app import main
+
+
+def sweepnet_command() -> list[str]:
+    script = Path(sys.executable).parent / "sweepnet"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "sweepnet.runner.app"]
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def finished_sweep(workdir):
+    assert main(["-m", "optimizer.lr=0.5,1", "trainer.epochs=5", "hydra.sweep.dir=sweep"]) == 0
+    return workdir / "sweep"
+
+
+def snapshot(directory: Path) -> dict:
+    return {p: p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["trainer.epochs=5", "hydra.run.dir=sweep"],
+     "sweep is a sweep's directory; a single run cannot be written into it"),
+    (["-m", "optimizer.lr=0.5,1", "trainer.epochs=5", "hydra.sweep.dir=sweep/0"],
+     "sweep/0 is a single run's directory"),
+    (["-m", "optimizer.lr=2,3", "trainer.epochs=5", "hydra.sweep.dir=sweep/1"],
+     "sweep/1 is a single run's directory"),
+])
+def test_a_directory_of_the_other_kind_is_refused_untouched(finished_sweep, capsys, args,
+                                                            message):
+    before = snapshot(finished_sweep)
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+    assert snapshot(finished_sweep) == before
+    assert rundir.kind_of(finished_sweep) == rundir.SWEEP
+    assert rundir.kind_of(finished_sweep / "0") == rundir.RUN
+
+
+def test_a_sweep_into_a_single_runs_directory_is_refused(workdir, capsys):
+    assert main(["trainer.epochs=5", "hydra.run.dir=one"]) == 0
+    before = snapshot(workdir / "one")
+    assert main(["-m", "optimizer.lr=0.5,1", "hydra.sweep.dir=one"]) == 2
+    assert "one is a single run's directory" in capsys.readouterr().err
+    assert snapshot(workdir / "one") == before
+
+
+def wait_for_lock(sweep_dir: Path, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lock = sweep_dir / rundir.LOCK
+        if lock.exists() and lock.read_text().startswith("pid"):
+            return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    raise AssertionError("the first sweep never took the lock")
+
+
+def test_a_second_sweep_into_a_busy_directory_is_refused_and_the_first_one_finishes(tmp_path):
+    """Two real processes: the second exits at once with a message, the first is unharmed."""
+    args = ["-m", "optimizer.lr=1,2,0.5", "trainer.epochs=20000", "hydra.sweep.dir=x"]
+    first = subprocess.Popen(sweepnet_command() + args, cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    wait_for_lock(tmp_path / "x", first)
+    # the same sweep started again (a resume while it runs): only the lock can refuse it
+    same = subprocess.run(sweepnet_command() + args, cwd=tmp_path, capture_output=True,
+                          text=True)
+    other = subprocess.run(
+        sweepnet_command() + ["-m", "model.activation=tanh,relu,sigmoid",
+                              "trainer.epochs=20000", "hydra.sweep.dir=x"],
+        cwd=tmp_path, capture_output=True, text=True)
+    assert first.poll() is None  # both answered while the first sweep was still running
+    out, err = first.communicate(timeout=300)
+    assert same.returncode == 2, same.stderr
+    assert "x is in use by a running sweep (pid" in same.stderr
+    assert other.returncode == 2 and "Traceback" not in other.stderr
+    assert first.returncode == 0, err
+    summary = pd.read_csv(tmp_path / "x" / "sweep_summary.csv")
+    assert summary["optimizer.lr"].tolist() == [1.0, 2.0, 0.5]
+    assert "model.activation" not in summary
+
+
+def test_a_killed_sweep_leaves_no_lock_behind(tmp_path):
+    first = subprocess.Popen(
+        sweepnet_command() + ["-m", "optimizer.lr=1,2", "trainer.epochs=20000",
+                              "hydra.sweep.dir=x"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_lock(tmp_path / "x", first)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=60)
+    again = subprocess.run(  # the same sweep again: resumes, not "in use"
+        sweepnet_command() + ["-m", "optimizer.lr=1,2", "trainer.epochs=20",
+                              "hydra.sweep.dir=x"],
+        cwd=tmp_path, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert len(pd.read_csv(tmp_path / "x" / "sweep_summary.csv")) == 2
