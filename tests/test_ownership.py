@@ -109,3 +109,43 @@ def test_a_killed_sweep_leaves_no_lock_behind(tmp_path):
         cwd=tmp_path, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert len(pd.read_csv(tmp_path / "x" / "sweep_summary.csv")) == 2
+
+
+def start_and_wait(args, tmp_path, marker: str):
+    """Start ``sweepnet args`` and return once ``marker`` appeared in its log output."""
+    process = subprocess.Popen(sweepnet_command() + args, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if marker in line:
+            return process, seen
+    raise AssertionError("".join(seen))
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stopped_single_run_keeps_what_it_trained(tmp_path, sig, code):
+    process, _ = start_and_wait(["trainer.epochs=1000000", "trainer.log_every=200",
+                                 "hydra.run.dir=r"], tmp_path, "epoch     400/")
+    process.send_signal(sig)
+    rest = process.communicate(timeout=60)[0]
+    assert process.returncode == code, rest
+    assert "Traceback" not in rest and "epochs trained so far are kept" in rest
+    record, history, problem = rundir.check_run(tmp_path / "r")
+    assert problem is None and record["status"] == "interrupted"
+    assert record["epochs"] == len(history) >= 400
+    assert record["final"]["loss"] == history["loss"].iloc[-1]
+    assert (tmp_path / "r" / "model.npz").is_file()
+
+
+def test_sigterm_of_a_sweep_writes_its_tables_and_says_how_to_resume(tmp_path):
+    args = ["-m", "optimizer.lr=1,2", "trainer.epochs=300000", "hydra.sweep.dir=s"]
+    process, _ = start_and_wait(args, tmp_path, "#0 :")
+    time.sleep(1.5)  # into job 0's training
+    process.send_signal(signal.SIGTERM)
+    rest = process.communicate(timeout=60)[0]
+    assert process.returncode == 143, rest
+    assert "terminated (SIGTERM); 0 finished job(s) and 1 interrupted one(s)" in rest
+    assert "Resume with:" in rest and "Traceback" not in rest
+    summary = pd.read_csv(tmp_path / "s" / "sweep_summary.csv")
+    assert summary["status"].tolist() == ["interrupted"] and summary["epochs"].iloc[0] > 0

@@ -354,10 +354,12 @@ def test_an_interrupted_sweep_keeps_its_results_and_says_how_to_resume(workdir, 
     try:
         assert main(args) == 130
         err = capsys.readouterr().err
-        assert "interrupted; 1 finished job(s)" in err
+        assert "interrupted; 1 finished job(s) and 1 interrupted one(s)" in err
+        assert "Traceback" not in err
         resume = err.split("Resume with:\n  sweepnet ")[1].strip().split()
         sweep_dir = Path(resume[-1].split("=", 1)[1])
-        assert pd.read_csv(sweep_dir / "sweep_summary.csv")["job"].tolist() == [0]
+        summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
+        assert summary["status"].tolist() == ["ok", "interrupted"]
         assert main(resume) == 0
     finally:
         registry.layers.unregister("interrupts_once")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,27 +295,50 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what a cluster scheduler sends before it kills a job), handled like Ctrl-C."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def _run_app(checked: Plan | None, command: list[str]) -> int:
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 1
-    except KeyboardInterrupt:
-        if checked is None or checked.sweep_dir is None:
-            raise
-        _interrupted(checked.sweep_dir, command)
-        return 130
+    except KeyboardInterrupt as stop:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            what = "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
+            if checked is None or checked.sweep_dir is None:
+                print(f"\nsweepnet: {what}; the epochs trained so far are kept in the run's "
+                      f"directory (status interrupted)", file=sys.stderr)
+            else:
+                _interrupted(checked.sweep_dir, command, what)
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        return 143 if isinstance(stop, Terminated) else 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 
-def _interrupted(sweep_dir: Path, command: list[str]) -> None:
+def _interrupted(sweep_dir: Path, command: list[str], what: str = "interrupted") -> None:
     """Keep what a stopped sweep finished: its tables, and the command that resumes it."""
     from ..analysis.report import report
 
     done = report(sweep_dir, boundaries=False) if sweep_dir.is_dir() else None
-    finished = 0 if done is None else len(done.sweep.summary)
-    print(f"\nsweepnet: interrupted; {finished} finished job(s) are in {sweep_dir} "
-          f"(tables written). Resume with:\n  sweepnet {shlex.join(command)}",
+    statuses = [] if done is None or done.sweep.summary.empty else \
+        done.sweep.summary["status"].tolist()
+    stopped = statuses.count(rundir.INTERRUPTED)
+    tables = "tables written" if done is not None and done.files else "no tables: nothing finished"
+    print(f"\nsweepnet: {what}; {len(statuses) - stopped} finished job(s)"
+          + (f" and {stopped} interrupted one(s)" if stopped else "")
+          + f" are in {sweep_dir} ({tables}). Resume with:\n  sweepnet {shlex.join(command)}",
           file=sys.stderr)
 
 

@@ -43,11 +43,13 @@ def _metrics(history) -> dict[str, dict[str, float | None]]:
     return {"final": final, "best": best}
 
 
-def _progress(every: int, epochs: int):
-    if every <= 0:
-        return None
+def _progress(every: int, epochs: int, rows: list[dict]):
+    """The per-epoch callback: keeps every row (for an interrupted run) and logs progress."""
 
     def report(row: dict) -> None:
+        rows.append(row)
+        if every <= 0:
+            return
         epoch = row["epoch"]
         if epoch % every == 0 or epoch == epochs:
             extra = "".join(f"  {k} {row[k]:.4f}" for k in ("val_loss", "val_accuracy") if k in row)
@@ -71,16 +73,37 @@ def _surface(experiment) -> dict | None:
     return decision_surface(predict, X, experiment.y_train)
 
 
+def _keep_interrupted(run_dir: Path, record: dict, experiment, rows: list[dict]) -> None:
+    """Write what an interrupted run trained: its epochs so far and its weights."""
+    import pandas as pd
+
+    history = pd.DataFrame(rows)
+    rundir.write_history(run_dir, history)
+    rundir.write_model(run_dir, experiment.model.state_dict())
+    record.update(status=rundir.INTERRUPTED, epochs=len(history),
+                  epochs_requested=experiment.epochs, **_metrics(history))
+
+
 def _train(cfg: Any, run_dir: Path, record: dict, single: bool) -> None:
-    """Build and train the run; write its history, weights and surface; fill ``record``."""
+    """Build and train the run; write its history, weights and surface; fill ``record``.
+
+    Interrupted (Ctrl-C, or SIGTERM turned into :class:`KeyboardInterrupt` by
+    the command), it keeps the epochs trained so far, records the status
+    ``interrupted`` and lets the interrupt go on.
+    """
     experiment = build(cfg)
     validation = None
     if experiment.X_val is not None:
         validation = (experiment.X_val, experiment.y_val)
     every = int(cfg.trainer.get("log_every", 0) or 0) if single else 0
-    history = experiment.trainer.fit(experiment.X_train, experiment.y_train,
-                                     experiment.epochs, validation_data=validation,
-                                     on_epoch_end=_progress(every, experiment.epochs))
+    rows: list[dict] = []
+    try:
+        history = experiment.trainer.fit(experiment.X_train, experiment.y_train,
+                                         experiment.epochs, validation_data=validation,
+                                         on_epoch_end=_progress(every, experiment.epochs, rows))
+    except KeyboardInterrupt:
+        _keep_interrupted(run_dir, record, experiment, rows)
+        raise
     rundir.write_history(run_dir, history)
     rundir.write_model(run_dir, experiment.model.state_dict())
     surface = _surface(experiment)
@@ -120,6 +143,12 @@ def run_job(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run",
     error = None
     try:
         _train(cfg, run_dir, record, single)
+    except KeyboardInterrupt:
+        record["wall_time"] = time.perf_counter() - start
+        rundir.write_result(run_dir, record)
+        log.warning(f"{label}: interrupted after {record.get('epochs', 0)} epochs; what it "
+                    f"trained is kept in {run_dir} (status {record['status']})")
+        raise
     except Exception as exc:  # recorded, then re-raised for single runs
         error = exc
         record["status"] = FAILED
