@@ -272,6 +272,17 @@ BAD_INPUT = [
     (["+dataset._target_=os.system"], "cannot be set"),
     (["hydra.callbacks.sweep_report._target_=builtins.print"], "cannot be set"),
     (["-m", "optimizer.lr=1,1"], "the sweep lists a value twice"),
+    # absurd sizes are refused before any array is allocated
+    (["model.hidden=[10000000000]"], "model.hidden: layers of widths [2, 10000000000, 1] have "
+                                     "40,000,000,001 parameters"),
+    (["model.hidden=[100000,100000]"], "use smaller layers"),
+    (["model=layers", "model.layers=[{name:linear,out_features:300000},{name:relu},"
+      "{name:linear,out_features:300000},{name:relu},{name:linear},{name:sigmoid}]"],
+     "model.layers[2].out_features: layers of widths [300000, 300000]"),
+    # output directories that cannot be written
+    (["hydra.run.dir=outputs/keep.txt"], "outputs/keep.txt is a file, not a directory"),
+    (["-m", "optimizer.lr=1,2", "hydra.sweep.dir=outputs/keep.txt/sweep"],
+     "lies under outputs/keep.txt, which is a file"),
     (["-m", "optimizer.lr=0.5,1", "seed=0,0"], "the sweep lists a value twice"),
 ]
 
@@ -453,3 +464,29 @@ def test_resume_reruns_a_job_whose_files_do_not_check_out(workdir):
     again = pd.read_csv(sweep_dir / "1" / "history.csv").drop(columns="time")
     pd.testing.assert_frame_equal(again, complete)  # trained again, to the same numbers
     assert (sweep_dir / "0" / "result.json").stat().st_mtime_ns == untouched  # skipped
+
+
+def test_a_read_only_output_directory_is_a_message(workdir, capsys, monkeypatch):
+    import os
+
+    (workdir / "locked").mkdir()
+    real_access = os.access
+    locked = (workdir / "locked").resolve()
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path).resolve() == locked
+                        else real_access(path, mode))  # as root, every directory is writable
+    assert main(["hydra.run.dir=locked/run"]) == 2
+    assert "hydra.run.dir: cannot write into " in capsys.readouterr().err
+    assert not (workdir / "locked" / "run").exists()
+
+
+def test_a_very_long_run_gets_a_warning_with_its_estimated_time(workdir, capsys, monkeypatch):
+    from sweepnet.runner import app
+
+    ran = []
+    monkeypatch.setattr(app, "app", lambda: ran.append(True))  # plan, but train nothing
+    assert main(["trainer.epochs=1000000000"]) == 0 and ran
+    err = capsys.readouterr().err
+    assert "warning: config trains 1,000,000,000 epochs: about " in err
+    assert " hours at " in err and "ms per epoch" in err
+    assert main(["trainer.epochs=1000"]) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -135,20 +135,26 @@ def plan(argv: list[str]) -> Plan | None:
         if any(o.lstrip("+~").startswith("hydra.sweep.subdir") for o in overrides):
             raise ConfigError("hydra.sweep.subdir cannot be changed: sweepnet keeps one "
                               "directory per job number, so jobs never overwrite each other")
+        longest = None
         for i, job in enumerate(jobs):
+            where = f"job {i} ({' '.join(_task(job)) or 'defaults'})" if multirun else "config"
             try:
                 _check_group_choices(job)
-                build(_compose(job))
+                experiment = build(_compose(job))
             except (ConfigError, OmegaConfBaseException) as error:
-                where = f"job {i} ({' '.join(_task(job)) or 'defaults'})" if multirun \
-                    else "config"
                 raise ConfigError(f"{where}: {error}") from None
+            if longest is None or experiment.epochs > longest[1].epochs:
+                longest = (where, experiment)
+        if longest is not None and longest[1].epochs > LONG_RUN_EPOCHS:
+            _warn_long_run(*longest)
         sweep_dir = Path(root.hydra.sweep.dir) if multirun else None
         if multirun:
             _check_report_roles(root, jobs)
         if sweep_dir is not None:
+            _check_writable(sweep_dir, "hydra.sweep.dir")
             _check_sweep_dir(sweep_dir, [_task(job) for job in jobs])
         else:
+            _check_writable(Path(root.hydra.run.dir), "hydra.run.dir")
             _check_run_dir(Path(root.hydra.run.dir), _task(overrides))
     return Plan(jobs, sweep_dir)
 
@@ -220,6 +226,37 @@ def _check_group_choices(job: list[str]) -> None:
 def _task(job: list[str]) -> list[str]:
     """The overrides of a job that Hydra counts as the task's (not ``hydra.*`` ones)."""
     return [o for o in job if not o.lstrip("+~").startswith("hydra")]
+
+
+#: more epochs than this get a warning with the estimated training time
+LONG_RUN_EPOCHS = 100_000
+
+
+def _warn_long_run(where: str, experiment) -> None:
+    """Say how long a very long run will take (timed on two epochs), without refusing it."""
+    import time
+
+    trainer = experiment.trainer
+    start = time.perf_counter()
+    trainer.fit(experiment.X_train, experiment.y_train, 2)  # plan()'s own build, discarded
+    per_epoch = (time.perf_counter() - start) / 2
+    hours = per_epoch * experiment.epochs / 3600
+    print(f"sweepnet: warning: {where} trains {experiment.epochs:,} epochs: about "
+          f"{hours:,.1f} hours at {per_epoch * 1e3:.2f} ms per epoch", file=sys.stderr)
+
+
+def _check_writable(directory: Path, key: str) -> None:
+    """Refuse an output directory that is a file, lies under a file, or cannot be written."""
+    for path in (directory, *directory.parents):
+        if path.exists():
+            if not path.is_dir():
+                where = "is" if path == directory else f"lies under {path}, which is"
+                raise ConfigError(f"{key}: {directory} {where} a file, not a directory; "
+                                  f"choose another {key}")
+            if not os.access(path, os.W_OK | os.X_OK):
+                raise ConfigError(f"{key}: cannot write into {path} (permission denied); "
+                                  f"choose another {key}")
+            return
 
 
 def _check_run_dir(run_dir: Path, overrides: list[str]) -> None:

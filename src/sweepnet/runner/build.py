@@ -8,6 +8,7 @@ names the config key, what was wrong and what is allowed.
 from __future__ import annotations
 
 import inspect
+import os
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -126,6 +127,31 @@ def check_keys(section: Any, allowed: tuple[str, ...], where: str) -> None:
                           f"(allowed: {', '.join(allowed)})")
 
 
+#: a model's parameters may take at most this share of the machine's memory (gradients,
+#: optimizer state and activations need the rest)
+MEMORY_SHARE = 0.25
+
+
+def physical_memory() -> int | None:
+    """The machine's memory in bytes, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_model_size(sizes: list[int], dtype: str, key: str) -> None:
+    """Refuse, before any array is allocated, a network whose weights cannot fit in memory."""
+    count = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    nbytes = count * np.dtype(dtype).itemsize
+    memory = physical_memory()
+    if memory is not None and nbytes > MEMORY_SHARE * memory:
+        raise ConfigError(f"{key}: layers of widths {sizes} have {count:,} parameters "
+                          f"({nbytes / 2**30:,.1f} GiB as {dtype}); this machine has "
+                          f"{memory / 2**30:,.1f} GiB of memory, and training needs about four "
+                          f"times the weights: use smaller layers")
+
+
 def params_name(factory: Any) -> str:
     return getattr(factory, "__name__", repr(factory))
 
@@ -222,6 +248,7 @@ def build_model(cfg: Any, n_features: int, n_outputs: int, seed: int, dtype: str
         for key in ("activation", "output"):  # names -> classes; the engine knows no registry
             if isinstance(params.get(key), str):
                 params[key] = _lookup(registry.layers, f"model.{key}", params[key])
+        check_model_size([n_features, *hidden, n_outputs], dtype, "model.hidden")
         try:
             return mlp([n_features, *hidden, n_outputs], seed=seed, dtype=dtype, **params)
         except (TypeError, ValueError) as error:
@@ -260,6 +287,7 @@ def _build_layer_list(params: dict, n_features: int, n_outputs: int, seed: int,
             if fixed:
                 raise ConfigError(f"{key}: {', '.join(fixed)} come from the data, trainer.dtype, "
                                   f"seed and model.init; remove them from the layer")
+            check_model_size([width, out], dtype, f"{key}.out_features")
             layer_params = {"in_features": width, "out_features": out, "init": init, "rng": rng,
                             "dtype": dtype, **layer_params}
             width = out
