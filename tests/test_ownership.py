@@ -149,3 +149,17 @@ def test_sigterm_of_a_sweep_writes_its_tables_and_says_how_to_resume(tmp_path):
     assert "Resume with:" in rest and "Traceback" not in rest
     summary = pd.read_csv(tmp_path / "s" / "sweep_summary.csv")
     assert summary["status"].tolist() == ["interrupted"] and summary["epochs"].iloc[0] > 0
+
+
+def test_an_interrupted_sweep_into_a_timestamped_directory_resumes_there(tmp_path):
+    args = ["-m", "optimizer.lr=1,2", "trainer.epochs=300000",
+            "hydra.sweep.dir=multirun/${now:%H-%M-%S-%f}"]
+    process, _ = start_and_wait(args, tmp_path, "#0 :")
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    rest = process.communicate(timeout=60)[0]
+    assert process.returncode == 130, rest
+    resume = rest.split("Resume with:\n  sweepnet ")[1].strip().splitlines()[0]
+    (sweep_dir,) = (tmp_path / "multirun").iterdir()
+    assert f"hydra.sweep.dir={Path('multirun') / sweep_dir.name}" in resume
+    assert "${now" not in resume and "tables written" in rest

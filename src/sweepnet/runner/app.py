@@ -311,9 +311,10 @@ def main(argv: list[str] | None = None) -> int:
         command = [a for a in argv if a.startswith("-")] + [
             a for a in argv if not a.startswith("-")]
         os.environ[SWEEP_SIZE_ENV] = str(len(checked.jobs))
-        if checked.sweep_dir is not None and not any(
-                a.startswith("hydra.sweep.dir=") for a in argv):
-            # the directory plan() checked, so an interrupted sweep can be named and resumed
+        if checked.sweep_dir is not None:
+            # the directory plan() checked, resolved (a ${now:...} in it included), so the
+            # sweep runs there and an interrupted sweep can be named and resumed
+            command = [a for a in command if not a.startswith("hydra.sweep.dir=")]
             command.append(f"hydra.sweep.dir={checked.sweep_dir}")
     sys.argv = [sys.argv[0], *command]
     if checked is None or checked.sweep_dir is None:
