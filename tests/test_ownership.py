@@ -163,3 +163,25 @@ def test_an_interrupted_sweep_into_a_timestamped_directory_resumes_there(tmp_pat
     (sweep_dir,) = (tmp_path / "multirun").iterdir()
     assert f"hydra.sweep.dir={Path('multirun') / sweep_dir.name}" in resume
     assert "${now" not in resume and "tables written" in rest
+
+
+def test_a_report_killed_at_any_moment_leaves_no_partial_table(tmp_path):
+    """SIGKILL during the tables: each one is absent or whole, never cut short."""
+    assert subprocess.run(sweepnet_command() + [
+        "-m", "optimizer.lr=0.5,1,2", "trainer.epochs=20000", "report.decision_boundaries=false",
+        "hydra.sweep.dir=s"], cwd=tmp_path, capture_output=True).returncode == 0
+    sweep_dir = tmp_path / "s"
+    whole = {name: len(pd.read_csv(sweep_dir / name)) for name in rundir.SWEEP_TABLES}
+    assert whole["sweep_history.csv"] == 60000
+    report = Path(sys.executable).parent / "sweepnet-report"
+    for delay in (0.6, 0.9, 1.2, 1.5, 1.8, 2.1):
+        for name in whole:
+            (sweep_dir / name).unlink(missing_ok=True)
+        process = subprocess.Popen([str(report), str(sweep_dir), "--no-boundaries"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        for name, rows in whole.items():
+            if (sweep_dir / name).exists():
+                assert len(pd.read_csv(sweep_dir / name)) == rows, (name, delay)
