@@ -49,9 +49,13 @@ class Results:
     problems: dict[str, str] = field(default_factory=dict)
 
 
-def _parameters(records: list[dict]) -> tuple[list[str], list[dict]]:
-    """The swept keys (those whose values vary across jobs) and each job's values."""
-    values = [rundir.override_values(record.get("overrides", [])) for record in records]
+def swept_parameters(overrides: list[list[str]]) -> tuple[list[str], list[dict]]:
+    """The swept keys (those whose values vary across jobs) and each job's values.
+
+    ``overrides`` holds each job's overrides; a key named like a summary column
+    (``loss=mse``) is renamed ``"loss (config)"``, as in the tables.
+    """
+    values = [rundir.override_values(job) for job in overrides]
     keys = list(dict.fromkeys(k for v in values for k in v))
     if len(values) > 1:
         keys = [k for k in keys if len({repr(v.get(k)) for v in values}) > 1]
@@ -96,7 +100,7 @@ def load(path: str | Path) -> Results:
             missing.append(run_dir.name)
         else:
             runs.append((run_dir, record, history))
-    keys, values = _parameters([record for _, record, _ in runs])
+    keys, values = swept_parameters([record.get("overrides", []) for _, record, _ in runs])
     rows, histories = [], []
     for (run_dir, record, history), job_values in zip(runs, values):
         job = int(run_dir.name) if run_dir.name.isdigit() else run_dir.name

@@ -28,7 +28,7 @@ from omegaconf.errors import OmegaConfBaseException
 from .. import rundir
 from .._allocator import keep_heap_padding
 from ..rundir import clean_overrides, read_result
-from .build import ConfigError, build
+from .build import ConfigError, build, suggestion
 from .job import log, run_job
 
 SWEEP_SIZE_ENV = "SWEEPNET_SWEEP_SIZE"
@@ -165,11 +165,11 @@ def _check_report_roles(root: DictConfig, jobs: list[list[str]]) -> None:
 
     from ..analysis.groups import choose_roles
     from ..analysis.report import report_options
-    from ..rundir import override_values
+    from ..results import swept_parameters
 
     options = report_options(root)
-    values = pd.DataFrame([override_values(_task(job)) for job in jobs])
-    swept = [k for k in values if values[k].astype(str).nunique(dropna=False) > 1]
+    swept, values = swept_parameters([_task(job) for job in jobs])
+    values = pd.DataFrame(values)
     try:
         choose_roles(values, swept, **{k: options[k] for k in ("x", "hue", "col",
                                                                 "replicates")})
@@ -206,7 +206,6 @@ def _check_group_choices(job: list[str]) -> None:
     Hydra drops an unknown option of an optional group (``experiment=lr_swep``)
     without a word and runs the defaults; this names it and what exists.
     """
-    import difflib
     from importlib.resources import files
 
     conf = files("sweepnet.conf")
@@ -217,8 +216,7 @@ def _check_group_choices(job: list[str]) -> None:
         options = sorted(p.name[:-5] for p in conf.joinpath(key).iterdir()
                          if p.name.endswith(".yaml"))
         if value not in options and value != "null":
-            close = difflib.get_close_matches(value, options, n=1)
-            hint = f"; did you mean {key}={close[0]}?" if close else ""
+            hint = suggestion(value, options, f"{key}=")
             raise ConfigError(f"{key}={value}: there is no {key} {value!r}{hint} "
                               f"(available: {', '.join(options)})")
 

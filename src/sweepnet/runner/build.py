@@ -114,15 +114,20 @@ ROOT_KEYS = ("dataset", "model", "loss", "optimizer", "trainer", "seed", "baseli
 TRAINER_KEYS = ("epochs", "batch_size", "shuffle", "dtype", "log_every")
 
 
-def check_keys(section: Any, allowed: tuple[str, ...], where: str) -> None:
-    """Refuse keys that nothing reads (a typo such as ``+trainer.epoch=5``), with a suggestion."""
+def suggestion(name: str, options, prefix: str = "") -> str:
+    """``"; did you mean <prefix><closest>?"`` for a mistyped ``name``, or ``""``."""
     import difflib
 
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f"; did you mean {prefix}{close[0]}?" if close else ""
+
+
+def check_keys(section: Any, allowed: tuple[str, ...], where: str) -> None:
+    """Refuse keys that nothing reads (a typo such as ``+trainer.epoch=5``), with a suggestion."""
     unknown = [k for k in (section or {}) if k not in allowed]
     if unknown:
         key = unknown[0]
-        close = difflib.get_close_matches(key, allowed, n=1)
-        hint = f"; did you mean {where}{close[0]}?" if close else ""
+        hint = suggestion(key, allowed, where)
         raise ConfigError(f"{where}{key} is not a key sweepnet reads{hint} "
                           f"(allowed: {', '.join(allowed)})")
 

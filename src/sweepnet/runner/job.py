@@ -73,15 +73,12 @@ def _surface(experiment) -> dict | None:
     return decision_surface(predict, X, experiment.y_train)
 
 
-def _keep_interrupted(run_dir: Path, record: dict, experiment, rows: list[dict]) -> None:
-    """Write what an interrupted run trained: its epochs so far and its weights."""
-    import pandas as pd
-
-    history = pd.DataFrame(rows)
+def _keep_trained(run_dir: Path, record: dict, experiment, history, status: str) -> None:
+    """Write what a run trained (its history and weights) and fill ``record`` with it."""
     rundir.write_history(run_dir, history)
     rundir.write_model(run_dir, experiment.model.state_dict())
-    record.update(status=rundir.INTERRUPTED, epochs=len(history),
-                  epochs_requested=experiment.epochs, **_metrics(history))
+    record.update(status=status, epochs=len(history), epochs_requested=experiment.epochs,
+                  **_metrics(history))
 
 
 def _train(cfg: Any, run_dir: Path, record: dict, single: bool) -> None:
@@ -102,15 +99,14 @@ def _train(cfg: Any, run_dir: Path, record: dict, single: bool) -> None:
                                          experiment.epochs, validation_data=validation,
                                          on_epoch_end=_progress(every, experiment.epochs, rows))
     except KeyboardInterrupt:
-        _keep_interrupted(run_dir, record, experiment, rows)
+        import pandas as pd
+
+        _keep_trained(run_dir, record, experiment, pd.DataFrame(rows), rundir.INTERRUPTED)
         raise
-    rundir.write_history(run_dir, history)
-    rundir.write_model(run_dir, experiment.model.state_dict())
+    _keep_trained(run_dir, record, experiment, history, history.attrs["status"])
     surface = _surface(experiment)
     if surface is not None:
         rundir.write_surface(run_dir, surface)
-    record.update(status=history.attrs["status"], epochs=len(history),
-                  epochs_requested=experiment.epochs, **_metrics(history))
     if cfg.get("baseline") == "sklearn":
         from .baselines import sklearn_baselines
 
