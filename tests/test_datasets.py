@@ -346,3 +346,33 @@ def test_split_impossible_stratification_suggests_stratify_false():
 def test_split_checks_lengths():
     with pytest.raises(DatasetError, match="same n_samples"):
         split(np.zeros((4, 2)), np.zeros(3))
+
+
+def test_csv_is_parsed_once_for_many_jobs_and_again_when_the_file_changes(tmp_path,
+                                                                          monkeypatch):
+    """A sweep checks, then trains, every job on one file: pandas parses it once; a changed
+    file (or other arguments) is read again, and callers get arrays of their own."""
+    import os
+
+    import pandas as pd
+
+    calls = []
+    read_csv = pd.read_csv
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: calls.append(a) or read_csv(*a, **k))
+    path = write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n")
+    X, y = csv(path, target="y")
+    X[0, 0] = 99.0  # a caller changing its copy changes nothing for the next one
+    X2, y2 = csv(str(path), target="y")
+    assert len(calls) == 1 and X2.tolist() == [[1, 2], [3, 4]] and y2.tolist() == [0, 1]
+    assert csv(path, target="y", features=["b"])[0].tolist() == [[2], [4]]
+    assert len(calls) == 2
+    path.write_text("a,b,y\n5,6,1\n7,8,0\n")
+    os.utime(path, ns=(0, os.stat(path).st_mtime_ns + 10**9))
+    assert csv(path, target="y", features=["b"])[0].tolist() == [[6], [8]]
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("name", ["\t", "\\t", "tab"])
+def test_csv_tab_can_be_written_as_an_override_gives_it(tmp_path, name):
+    path = write(tmp_path, "a\tb\ty\n1\t2\t0\n3\t4\t1\n")
+    assert csv(path, target="y", delimiter=name)[0].tolist() == [[1, 2], [3, 4]]

@@ -300,6 +300,46 @@ def test_bad_input_exits_with_one_message_before_any_run(workdir, capsys, args, 
     assert (workdir / "outputs" / "keep.txt").read_text() == "earlier results"
 
 
+CSV_PROBLEMS = {  # name: (file text, target, what the hint must set)
+    "semicolons": ("a;b;d\n1;2;1\n3;4;0\n5;6;1\n7;8;0\n9;1;1\n", "d", "delimiter"),
+    "tabs": ("a\tb\td\n1\t2\t1\n3\t4\t0\n5\t6\t1\n7\t8\t0\n9\t1\t1\n", "d",
+             "delimiter"),
+    "pipes": ("a|b|d\n1|2|1\n3|4|0\n5|6|1\n7|8|0\n9|1|1\n", "d", "delimiter"),
+    "two text classes": ("a,b,d\n1,2,M\n3,4,B\n5,6,M\n7,8,B\n9,1,M\n", "d", "positive"),
+}
+
+
+@pytest.mark.parametrize("text, target, key", CSV_PROBLEMS.values(), ids=CSV_PROBLEMS.keys())
+def test_dataset_hints_are_overrides_that_fix_the_problem(workdir, capsys, text, target, key):
+    """A hint names the key with its group in valid Hydra syntax, quoted for the shell:
+    pasted onto the command line, it makes the command work."""
+    import re
+    import shlex
+
+    (workdir / "data.csv").write_text(text)
+    args = ["dataset=csv", "dataset.path=data.csv", f"dataset.target={target}",
+            "trainer.epochs=2", "dataset.split.test_size=0"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    hints = [h for h in shlex.split(err.replace("(", " ").replace(")", " "))
+             if re.match(r"[\w.]+=", h) and not h.startswith("dataset.path")]
+    assert [h.partition("=")[0] for h in hints] == [f"dataset.{key}"], err
+    assert not re.search(rf"(?<!dataset\.){key}=", err), err  # no bare, group-less key
+    assert main([*args, hints[0]]) == 0, capsys.readouterr().err
+
+
+def test_checking_a_long_sweep_shows_progress(workdir, capsys, monkeypatch):
+    from functools import partial
+
+    from sweepnet.runner import app, progress
+
+    monkeypatch.setattr(app, "Progress", partial(progress.Progress, delay=0, every=0))
+    assert sweep(workdir, "optimizer.lr=0.5,1,2", "trainer.epochs=2")[0] == 0
+    lines = [line for line in capsys.readouterr().err.splitlines()
+             if line.startswith("sweepnet: checking the jobs before any runs:")]
+    assert [line.split(":")[-1].split()[0] for line in lines] == ["0/3", "1/3", "2/3", "3/3"]
+
+
 def test_build_error_names_the_key():
     with pytest.raises(ConfigError, match=r"optimizer: the optimizer Adam does not take "
                                           r"momentum"):

@@ -46,7 +46,9 @@ def csv(path: str | os.PathLike, target: str, positive=None,
         The feature columns, in this order. None (the default) means every
         column except the target. Feature columns must be numeric.
     delimiter : str, default=","
-        The field separator, e.g. ``";"`` or ``"\\t"``.
+        The field separator, e.g. ``";"`` or ``"\\t"``; a tab may also be written
+        ``"tab"`` or as backslash-t (what the override ``dataset.delimiter='\\t'``
+        gives).
 
     Returns
     -------
@@ -61,9 +63,13 @@ def csv(path: str | os.PathLike, target: str, positive=None,
         another delimiter, lacks the target or feature columns, has
         non-numeric features or missing values, or its target has fewer than
         two classes or does not fit ``positive``.
-    """
-    import pandas as pd
 
+    Notes
+    -----
+    The arrays of the last file read are kept (keyed by the file's path, size
+    and modification time, and the arguments), so a sweep that checks and then
+    trains many jobs on one file parses it once; each call returns copies.
+    """
     file = Path(path).expanduser().absolute()
     if not file.is_file():
         what = "is a directory, not a file" if file.is_dir() else "does not exist"
@@ -71,6 +77,30 @@ def csv(path: str | os.PathLike, target: str, positive=None,
             f"the CSV file {file} {what}; pass the path of an existing CSV file as "
             f"path= (a relative path is taken from the current directory, {Path.cwd()})."
         )
+    delimiter = _TAB_NAMES.get(delimiter, delimiter)
+    if isinstance(features, str):
+        features = [features]
+    stat = file.stat()
+    key = (str(file), stat.st_size, stat.st_mtime_ns, target, repr(positive),
+           None if features is None else tuple(features), delimiter)
+    if _last_read.get("key") != key:
+        _last_read.clear()
+        _last_read.update(key=key, data=_read(file, target, positive, features, delimiter))
+    X, y = _last_read["data"]
+    return X.copy(), y.copy()
+
+
+#: the last file read and its arrays: a sweep checks, then runs, many jobs on one file
+_last_read: dict = {}
+
+#: how a tab can be written where a real tab character is awkward (a Hydra override)
+_TAB_NAMES = {"\\t": "\t", "tab": "\t"}
+
+
+def _read(file: Path, target, positive, features, delimiter):
+    """Parse and check ``file`` (see :func:`csv`)."""
+    import pandas as pd
+
     try:
         frame = pd.read_csv(file, sep=delimiter)
     except pd.errors.EmptyDataError:
@@ -96,12 +126,10 @@ def csv(path: str | os.PathLike, target: str, positive=None,
                 f"the CSV file {file} reads as a single column {columns[0]!r} with "
                 f"delimiter {delimiter!r}, but its header contains "
                 f"{_DELIMITERS[others[0]]}; the file probably uses that delimiter: pass "
-                f"delimiter={others[0]!r}."
+                f"delimiter={others[0]!r} to read it"
             )
     if features is None:
         features = [c for c in frame.columns if c != target]
-    elif isinstance(features, str):
-        features = [features]
     else:
         features = list(features)
     missing = [c for c in [target, *features] if c not in frame.columns]
@@ -178,7 +206,8 @@ def _labels(column, target: str, positive, file: Path) -> np.ndarray:
     elif len(values) == 2:
         raise DatasetError(
             f"the target column {target!r} of {file} holds two text values, {shown}; say "
-            f"which one is the positive class (label 1), e.g. positive={values[1]!r}."
+            f"which one is the positive class (label 1): positive={values[1]!r} makes "
+            f"{values[1]!r} 1 and {values[0]!r} 0"
         )
     else:
         values = sorted(map(str, values))

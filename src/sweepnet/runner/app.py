@@ -30,6 +30,7 @@ from .._allocator import keep_heap_padding
 from ..rundir import clean_overrides, read_result
 from .build import ConfigError, build, suggestion
 from .job import log, run_job
+from .progress import Progress
 
 SWEEP_SIZE_ENV = "SWEEPNET_SWEEP_SIZE"
 
@@ -136,7 +137,9 @@ def plan(argv: list[str]) -> Plan | None:
             raise ConfigError("hydra.sweep.subdir cannot be changed: sweepnet keeps one "
                               "directory per job number, so jobs never overwrite each other")
         longest = None
+        progress = Progress("checking the jobs before any runs:", len(jobs))
         for i, job in enumerate(jobs):
+            progress.update(i)
             where = f"job {i} ({' '.join(_task(job)) or 'defaults'})" if multirun else "config"
             try:
                 _check_group_choices(job)
@@ -145,6 +148,7 @@ def plan(argv: list[str]) -> Plan | None:
                 raise ConfigError(f"{where}: {error}") from None
             if longest is None or experiment.epochs > longest[1].epochs:
                 longest = (where, experiment)
+        progress.close()
         if longest is not None and longest[1].epochs > LONG_RUN_EPOCHS:
             _warn_long_run(*longest)
         sweep_dir = Path(root.hydra.sweep.dir) if multirun else None

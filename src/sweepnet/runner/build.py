@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -86,7 +87,9 @@ def _construct(kind: str, key: str, factory: Any, params: dict) -> Any:
     try:
         return factory(**params)
     except (TypeError, ValueError) as error:
-        raise ConfigError(f"{key}: {error}") from None
+        names = signature.parameters if signature is not None else ()
+        raise ConfigError(f"{key}: {as_overrides(str(error), {p: f'{key}.{p}' for p in names})}"
+                          ) from None
 
 
 _SCALARS = {float: "a number", int: "an integer", bool: "true or false", str: "a string"}
@@ -216,7 +219,34 @@ def load_data(cfg: Any, seed: int):
         _check_types("dataset.split", split, split_params)
         return split(X, y, seed=seed, **split_params)
     except DatasetError as error:
-        raise ConfigError(f"dataset {name!r}: {error}") from None
+        keys = {p: f"dataset.split.{p}" for p in ("test_size", "stratify", "standardize")}
+        raise ConfigError(f"dataset {name!r}: {as_overrides(str(error), keys)}") from None
+
+
+#: ``name=value`` in a message: a quoted string, a list, or a bare word
+_ASSIGNMENT = re.compile(r"(?<![\w.])([A-Za-z_]\w*)=('[^']*'|\"[^\"]*\"|\[[^\]]*\]|[^\s,;)]*)")
+
+
+def as_overrides(message: str, keys: dict[str, str]) -> str:
+    """Rewrite a library message's ``name=value`` hints as command-line overrides.
+
+    A dataset says ``delimiter=';'`` (its Python keyword); on the command line
+    that is ``"dataset.delimiter=';'"``: the key with its group, and quoted for
+    the shell when the value holds characters a shell would eat. Only names in
+    ``keys`` are rewritten.
+    """
+
+    def rewrite(match: re.Match) -> str:
+        name, value = match.group(1), match.group(2).rstrip(".")
+        if name not in keys:
+            return match.group(0)
+        rest = match.group(2)[len(value):]
+        override = f"{keys[name]}={value}"
+        if re.search(r"[^\w.=/+:@-]", value):
+            override = '"' + override.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return override + rest
+
+    return _ASSIGNMENT.sub(rewrite, message)
 
 
 def n_outputs_for(loss: Loss, y: np.ndarray, loss_name: str) -> int:

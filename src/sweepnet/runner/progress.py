@@ -1,0 +1,48 @@
+"""One progress line on stderr for long work the user waits on (checking a sweep's jobs).
+
+Quiet when the work is short: nothing is printed before ``delay`` seconds have
+passed. On a terminal the line is rewritten in place; in a log file (a batch
+job's output) a new line is written at most every ``every`` seconds, so logs
+stay short.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class Progress:
+    """``Progress("checking", total)``: :meth:`update` with the count done, then :meth:`close`."""
+
+    def __init__(self, what: str, total: int, delay: float = 2.0, every: float = 10.0,
+                 stream=None) -> None:
+        self.what, self.total, self.delay, self.every = what, total, delay, every
+        self.stream = sys.stderr if stream is None else stream
+        self.start = time.perf_counter()
+        self.last: float | None = None  # when a line was last shown
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def line(self, done: int, elapsed: float) -> str:
+        left = ""
+        if 0 < done < self.total:
+            left = f", about {elapsed / done * (self.total - done):.0f} s left"
+        text = f"sweepnet: {self.what} {done}/{self.total} ({elapsed:.0f} s{left})"
+        return text.ljust(72) if self.tty else text  # covers a longer line shown before
+
+    def update(self, done: int) -> None:
+        now = time.perf_counter()
+        elapsed = now - self.start
+        if elapsed < self.delay:
+            return
+        if self.last is not None and now - self.last < (0.2 if self.tty else self.every):
+            return
+        self.last = now
+        end = "\r" if self.tty else "\n"
+        print(self.line(done, elapsed), end=end, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        """End the line (only if one was shown), with the final count and time."""
+        if self.last is not None:
+            print(self.line(self.total, time.perf_counter() - self.start),
+                  file=self.stream, flush=True)
