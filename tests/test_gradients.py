@@ -54,11 +54,13 @@ def test_linear_backward_params_sets_the_same_grads_as_backward(rng):
         np.testing.assert_array_equal(layer.grads[k], expected[k])
 
 
-def test_linear_broadcasts_over_a_leading_stack_of_models(rng):
+@pytest.mark.parametrize("x_shape", [(4, 5, 3), (5, 3)], ids=["per-model input", "shared input"])
+def test_linear_broadcasts_over_a_leading_stack_of_models(rng, x_shape):
+    # the model-axis layout: weight (M, in, out), bias (M, out)
     stacked = sn.Linear(3, 2, rng=0)
     stacked.params["weight"] = rng.normal(size=(4, 3, 2))
-    stacked.params["bias"] = rng.normal(size=(4, 1, 2))
-    x = rng.normal(size=(4, 5, 3))
+    stacked.params["bias"] = rng.normal(size=(4, 2))
+    x = rng.normal(size=x_shape)
     out = stacked.forward(x)
     assert out.shape == (4, 5, 2)
     weights = rng.normal(size=out.shape)

@@ -3,7 +3,13 @@
 Every loss sums over the output axis and reduces over samples: with
 ``reduction="mean"`` (the default) it divides by the number of samples, the
 convention of scikit-learn's ``loss_curve_``; with ``reduction="sum"`` it
-does not (tutorial 000 sums). Arrays have shape ``(n_samples, n_outputs)``.
+does not (tutorial 000 sums). Arrays have shape ``(n_samples, n_outputs)``,
+and ``forward`` returns a float.
+
+A stack of ``M`` models (:mod:`sweepnet.stacking`) passes arrays of shape
+``(M, n_samples, n_outputs)``: ``forward`` then returns one loss per model
+(an array of shape ``(M,)``), each reduced exactly as that model's loss alone
+(never across models), and ``backward`` gives each model its own gradient.
 """
 
 from __future__ import annotations
@@ -97,7 +103,7 @@ class _BinaryTargets(Loss):
         return y
 
     def accuracy(self, y_pred, y_true):
-        return float(np.mean((y_pred > self.threshold) == (y_true > 0.5)))
+        return _mean((y_pred > self.threshold) == (y_true > 0.5))
 
 
 class BCE(_BinaryTargets):
@@ -119,9 +125,8 @@ class BCE(_BinaryTargets):
         p = np.minimum(np.maximum(y_pred, eps), 1 - eps)
         self.y_pred, self.p, self.y_true = y_pred, p, y_true
         # Σ y log p + Σ (1 - y) log(1 - p), the sums as BLAS dot products
-        y = y_true.reshape(-1)
-        total = np.dot(y, np.log(p).reshape(-1)) + np.dot(1 - y, np.log(1 - p).reshape(-1))
-        return -float(total) / self._scale(y_pred)
+        total = _dot(y_true, np.log(p)) + _dot(1 - y_true, np.log(1 - p))
+        return -_as_float(total) / self._scale(y_pred)
 
     def backward(self):
         p, y = self.p, self.y_true
@@ -148,7 +153,7 @@ class BCEWithLogits(_BinaryTargets):
         self._check(y_pred, y_true)
         self.z, self.y_true = y_pred, y_true
         softplus = np.maximum(y_pred, 0) + np.log1p(np.exp(-np.abs(y_pred)))
-        return float((softplus - y_true * y_pred).sum()) / self._scale(y_pred)
+        return _sum(softplus - y_true * y_pred) / self._scale(y_pred)
 
     def backward(self):
         return (sigmoid(self.z) - self.y_true) / self._scale(self.z)
@@ -169,7 +174,7 @@ class CrossEntropy(Loss):
         shifted = y_pred - y_pred.max(axis=-1, keepdims=True)
         log_prob = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
         self.log_prob, self.y_true = log_prob, y_true
-        return float(-(y_true * log_prob).sum()) / self._scale(y_pred)
+        return -_sum(y_true * log_prob) / self._scale(y_pred)
 
     def backward(self):
         return (np.exp(self.log_prob) - self.y_true) / self._scale(self.log_prob)
@@ -193,7 +198,7 @@ class CrossEntropy(Loss):
         return super().prepare_targets(y, n_outputs)
 
     def accuracy(self, y_pred, y_true):
-        return float(np.mean(y_pred.argmax(axis=-1) == y_true.argmax(axis=-1)))
+        return _mean((y_pred.argmax(axis=-1) == y_true.argmax(axis=-1))[..., None])
 
 
 class MSE(Loss):
@@ -202,10 +207,37 @@ class MSE(Loss):
     def forward(self, y_pred, y_true):
         self._check(y_pred, y_true)
         self.diff = y_pred - y_true
-        return float((self.diff * self.diff).sum()) / self._scale(y_pred)
+        return _sum(self.diff * self.diff) / self._scale(y_pred)
 
     def backward(self):
         return 2 * self.diff / self._scale(self.diff)
+
+
+def _as_float(total):
+    """A reduced value as a Python float, or per model as float64 for a stack."""
+    return total.astype(np.float64) if getattr(total, "ndim", 0) else float(total)
+
+
+def _sum(values: np.ndarray):
+    """Σ over samples and outputs: a float, or one per model for a stack ``(M, n, k)``."""
+    if values.ndim == 3:
+        return _as_float(values.sum(axis=(-2, -1)))
+    return float(values.sum())
+
+
+def _dot(a: np.ndarray, b: np.ndarray):
+    """Σ a * b over samples and outputs as a BLAS dot product (per model for a stack)."""
+    if a.ndim == 3:
+        m = a.shape[0]
+        return (a.reshape(m, 1, -1) @ b.reshape(m, -1, 1)).reshape(m)
+    return np.dot(a.reshape(-1), b.reshape(-1))
+
+
+def _mean(hits: np.ndarray):
+    """The fraction of true values over samples (per model for a stack)."""
+    if hits.ndim == 3:
+        return hits.mean(axis=(-2, -1))
+    return float(np.mean(hits))
 
 
 __all__ = ["BCE", "BCEWithLogits", "CrossEntropy", "Loss", "MSE"]

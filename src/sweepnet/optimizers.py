@@ -4,12 +4,19 @@ An optimizer is created without a model; :meth:`Optimizer.step` takes the
 layers and reads each ``layer.params[name]`` and ``layer.grads[name]`` at step
 time, updating the parameter arrays in place. State (velocities, moments) is
 keyed by ``(layer position, parameter name)``.
+
+A stack of ``M`` models (:mod:`sweepnet.stacking`) trains with one optimizer
+made by :meth:`Optimizer.stack`: each hyperparameter holds one value per
+model (shape ``(M,)``), broadcast over that model's parameters, and the
+state arrays carry the leading model axis. Every formula below is the same
+for one model and for a stack, so each model gets exactly its own update.
 """
 
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,8 +36,44 @@ def _check_range(name: str, value: float, low: float, high: float, *, low_open: 
     return value
 
 
+def per_model(value, param: np.ndarray):
+    """A hyperparameter as it applies to ``param``.
+
+    A scalar is returned as it is; a stack's array of one value per model
+    (shape ``(M,)``) becomes ``(M, 1, ...)`` in the parameter's dtype, as a
+    Python float is converted when it meets an array of that dtype.
+    """
+    if isinstance(value, np.ndarray):
+        return value.astype(param.dtype, copy=False).reshape((-1,) + (1,) * (param.ndim - 1))
+    return value
+
+
+def each(function: Callable[..., float], *values):
+    """``function`` of scalars, applied model by model when any value is a stack's array.
+
+    Scalar maths (``lr / (1 - beta1**t)``) stays Python float maths for every
+    model, so a stacked model's factors equal the ones it gets alone.
+    """
+    if not any(isinstance(v, np.ndarray) for v in values):
+        return function(*values)
+    n = max(len(v) for v in values if isinstance(v, np.ndarray))
+    columns = [v.tolist() if isinstance(v, np.ndarray) else [v] * n for v in values]
+    return np.array([function(*row) for row in zip(*columns)])
+
+
+def _on(value) -> bool:
+    """Whether a hyperparameter is switched on (for any model of a stack)."""
+    return bool(value.any()) if isinstance(value, np.ndarray) else bool(value)
+
+
 class Optimizer:
-    """Base class: subclasses implement ``update(key, param, grad, name)``."""
+    """Base class: subclasses implement ``update(key, param, grad, name)``.
+
+    ``per_model`` names the hyperparameters a stack may vary model by model;
+    :meth:`stack_key` says which optimizers can share a stack.
+    """
+
+    per_model: tuple[str, ...] = ("lr",)
 
     def __init__(self, lr: float) -> None:
         self.lr = _check_range("lr", lr, 0.0, math.inf, low_open=True)
@@ -51,6 +94,42 @@ class Optimizer:
         """Forget the state (velocities, moments, step count)."""
         self.state.clear()
 
+    def stack_key(self) -> tuple:
+        """Optimizers with equal keys can train as one stack (same update code path)."""
+        return (type(self),)
+
+    @classmethod
+    def stack(cls, optimizers: Sequence[Optimizer]) -> Optimizer:
+        """One optimizer for a stack of models, model ``m`` with ``optimizers[m]``'s values.
+
+        All must have the same :meth:`stack_key` and no state yet.
+        """
+        first = optimizers[0]
+        if any(o.stack_key() != first.stack_key() or o.state for o in optimizers):
+            raise ValueError("only fresh optimizers with equal stack_key() can be stacked")
+        stacked = copy.copy(first)
+        stacked.state = {}
+        for name in cls.per_model:
+            values = [getattr(o, name) for o in optimizers]
+            if isinstance(values[0], tuple):  # Adam's betas: a tuple of per-model arrays
+                setattr(stacked, name, tuple(np.array(v, dtype=np.float64) for v in zip(*values)))
+            else:
+                setattr(stacked, name, np.array(values, dtype=np.float64))
+        return stacked
+
+    def keep(self, models: np.ndarray) -> None:
+        """Keep only the stacked ``models`` (indices or a mask): hyperparameters and state."""
+        for name in self.per_model:
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                setattr(self, name, tuple(v[models] for v in value))
+            else:
+                setattr(self, name, value[models])
+        for state in self.state.values():
+            for key, value in state.items():
+                if isinstance(value, np.ndarray):
+                    state[key] = value[models]
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum.
@@ -66,6 +145,8 @@ class SGD(Optimizer):
     ``weight_decay`` equals scikit-learn's ``alpha / batch_size``.
     """
 
+    per_model = ("lr", "momentum", "weight_decay")
+
     def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0) -> None:
         super().__init__(lr)
@@ -74,28 +155,40 @@ class SGD(Optimizer):
         self.weight_decay = _check_range("weight_decay", weight_decay, 0.0, math.inf,
                                          low_open=False)
 
+    def stack_key(self):
+        # momentum and weight decay switched on or off choose the code path
+        return (type(self), self.nesterov, _on(self.momentum), _on(self.weight_decay))
+
     def step(self, layers):
-        if self.momentum or self.weight_decay:
+        if _on(self.momentum) or _on(self.weight_decay):
             return super().step(layers)
         lr = self.lr
+        if isinstance(lr, np.ndarray):  # a stack: one learning rate per model
+            for layer in layers:
+                grads = layer.grads
+                for name, param in layer.params.items():
+                    param -= per_model(lr, param) * grads[name]
+            return
         for layer in layers:  # plain gradient descent, the hot path of full-batch runs
             grads = layer.grads
             for name, param in layer.params.items():
                 param -= lr * grads[name]
 
     def update(self, key, param, grad, name):
-        if self.weight_decay and name == "weight":
-            grad = grad + self.weight_decay * param
-        if not self.momentum:
-            param -= self.lr * grad
+        lr = per_model(self.lr, param)
+        if _on(self.weight_decay) and name == "weight":
+            grad = grad + per_model(self.weight_decay, param) * param
+        if not _on(self.momentum):
+            param -= lr * grad
             return
+        momentum = per_model(self.momentum, param)
         state = self.state.get(key)
         if state is None:  # not setdefault: it would build the zeros on every step
             state = self.state[key] = {"velocity": np.zeros_like(param)}
-        velocity = self.momentum * state["velocity"] - self.lr * grad
+        velocity = momentum * state["velocity"] - lr * grad
         state["velocity"] = velocity
         if self.nesterov:
-            param += self.momentum * velocity - self.lr * grad
+            param += momentum * velocity - lr * grad
         else:
             param += velocity
 
@@ -114,6 +207,8 @@ class Adam(Optimizer):
         θ = θ - lr / (1 - β1^t) * m / (sqrt(v) / sqrt(1 - β2^t) + eps)
     """
 
+    per_model = ("lr", "betas", "eps")
+
     def __init__(self, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> None:
         super().__init__(lr)
@@ -124,6 +219,7 @@ class Adam(Optimizer):
         self.betas = (_check_range("betas[0]", beta1, 0.0, 1.0, low_open=False),
                       _check_range("betas[1]", beta2, 0.0, 1.0, low_open=False))
         self.eps = _check_range("eps", eps, 0.0, math.inf, low_open=True)
+        self._factors: tuple = (None,)  # the step's scalar factors, computed once per step
 
     def update(self, key, param, grad, name):
         beta1, beta2 = self.betas
@@ -134,13 +230,25 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         m, v = state["m"], state["v"]
-        m *= beta1
-        m += (1 - beta1) * grad
-        v *= beta2
-        v += (1 - beta2) * grad * grad
-        step_size = self.lr / (1 - beta1**t)
-        denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + self.eps
-        param -= step_size * (m / denom)
+        if self._factors[0] != t:  # once per step, not per parameter
+            self._factors = (t, each(lambda b1: 1 - b1, beta1), each(lambda b2: 1 - b2, beta2),
+                             each(lambda lr, b1: lr / (1 - b1**t), self.lr, beta1),
+                             each(lambda b2: math.sqrt(1 - b2**t), beta2))
+        _, one_minus_beta1, one_minus_beta2, step_size, correction = self._factors
+        m *= per_model(beta1, param)
+        m += per_model(one_minus_beta1, param) * grad
+        v *= per_model(beta2, param)
+        v += per_model(one_minus_beta2, param) * grad * grad
+        denom = np.sqrt(v) / per_model(correction, param) + per_model(self.eps, param)
+        param -= per_model(step_size, param) * (m / denom)
+
+    def reset(self) -> None:
+        super().reset()
+        self._factors = (None,)
+
+    def keep(self, models) -> None:
+        super().keep(models)
+        self._factors = (None,)
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps})"

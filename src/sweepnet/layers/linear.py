@@ -30,6 +30,12 @@ class Linear(Layer):
     ``intercepts_``. With ``g = dL/dy`` of shape ``(n_samples, out_features)``::
 
         dL/dW = x^T @ g        dL/db = Σ_samples g        dL/dx = g @ W^T
+
+    A stack of ``M`` layers (see :mod:`sweepnet.stacking`) has ``weight`` of
+    shape ``(M, in_features, out_features)`` and ``bias`` ``(M, out_features)``;
+    inputs are shared ``(n_samples, in_features)`` or per model
+    ``(M, n_samples, in_features)``, and each model's products are computed by
+    the same BLAS calls as for that model alone.
     """
 
     def __init__(
@@ -83,16 +89,24 @@ class Linear(Layer):
                 f"(last axis), got an array of shape {x.shape}"
             )
         self.x = x
+        weight, bias = self.params["weight"], self.params["bias"]
+        if weight.ndim == 3:  # a stack of models: the bias broadcasts over samples
+            out = x @ weight
+            out += bias[:, None, :]
+            return out
         if x.ndim == 2:
             # np.dot calls BLAS for every 2-D shape; matmul does not when a width is 1
-            out = np.dot(x, self.params["weight"])
-            out += self.params["bias"]
+            out = np.dot(x, weight)
+            out += bias
             return out
-        return x @ self.params["weight"] + self.params["bias"]
+        return x @ weight + bias
 
     def backward_params(self, grad_out):
         x = self.x
-        if x.ndim == 2:
+        if self.params["weight"].ndim == 3:  # a stack: one gradient per model, never summed
+            self.grads["weight"] = x.swapaxes(-1, -2) @ grad_out
+            self.grads["bias"] = self._ones(grad_out.shape[-2], grad_out.dtype) @ grad_out
+        elif x.ndim == 2:
             self.grads["weight"] = np.dot(x.T, grad_out)
             # Σ_samples g as a BLAS product with ones: ~8x faster than g.sum(axis=0)
             # for narrow layers
