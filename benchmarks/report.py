@@ -57,7 +57,10 @@ def run_sweep(size: int, sweep_dir: Path) -> float | None:
         return None
     args, _ = SWEEPS[size]
     print(f"running the {size}-job sweep into {sweep_dir} ...", flush=True)
-    out = subprocess.run(["sweepnet", *args, f"hydra.sweep.dir={sweep_dir}"], check=True,
+    # one by one, so each run's wall_time is its own training time (the "training" column);
+    # a stacked job records its stack's time (benchmarks/sweeps.py times stacked sweeps)
+    out = subprocess.run(["sweepnet", *args, "hydra/launcher=basic",
+                          f"hydra.sweep.dir={sweep_dir}"], check=True,
                          capture_output=True, text=True)
     found = re.search(r"wrote .* in ([0-9.]+) s:", out.stdout + out.stderr)
     return float(found.group(1)) if found else None

@@ -145,10 +145,14 @@ def test_sigterm_of_a_sweep_writes_its_tables_and_says_how_to_resume(tmp_path):
     process.send_signal(signal.SIGTERM)
     rest = process.communicate(timeout=60)[0]
     assert process.returncode == 143, rest
-    assert "terminated (SIGTERM); 0 finished job(s) and 1 interrupted one(s)" in rest
+    # the stacked launcher trains both jobs at once: both are interrupted, both kept
+    assert "terminated (SIGTERM); 0 finished job(s) and 2 interrupted one(s)" in rest
     assert "Resume with:" in rest and "Traceback" not in rest
     summary = pd.read_csv(tmp_path / "s" / "sweep_summary.csv")
-    assert summary["status"].tolist() == ["interrupted"] and summary["epochs"].iloc[0] > 0
+    assert summary["status"].tolist() == ["interrupted"] * 2 and (summary["epochs"] > 0).all()
+    for job in (0, 1):
+        record, history, problem = rundir.check_run(tmp_path / "s" / str(job))
+        assert problem is None and record["epochs"] == len(history) > 0
 
 
 def test_an_interrupted_sweep_into_a_timestamped_directory_resumes_there(tmp_path):

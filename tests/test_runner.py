@@ -185,7 +185,7 @@ def test_diverged_and_failed_jobs_are_recorded_and_the_sweep_finishes(workdir):
     @registry.layers.register("breaks_in_training")
     class BreaksInTraining(sn.ReLU):
         def forward(self, x):
-            if x.shape[0] > 1:  # the shape check before training passes one sample
+            if x.shape[-2] > 1:  # the shape check before training passes one sample
                 raise RuntimeError("numerical trouble in a plugin")
             return super().forward(x)
 
@@ -396,7 +396,7 @@ def test_an_interrupted_sweep_keeps_its_results_and_says_how_to_resume(workdir, 
     @registry.layers.register("interrupts_once")
     class InterruptsOnce(sn.ReLU):
         def forward(self, x):
-            if x.shape[0] > 1 and calls["n"] == 0:  # the second job, like a Ctrl-C
+            if x.shape[-2] > 1 and calls["n"] == 0:  # the second job, like a Ctrl-C
                 calls["n"] += 1
                 raise KeyboardInterrupt
             return super().forward(x)
@@ -530,3 +530,77 @@ def test_a_very_long_run_gets_a_warning_with_its_estimated_time(workdir, capsys,
     assert " hours at " in err and "ms per epoch" in err
     assert main(["trainer.epochs=1000"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def assert_same_sweep(left: Path, right: Path) -> None:
+    """Two sweep directories hold the same numbers: every job's files and the tables."""
+    jobs = sorted(p.name for p in left.iterdir() if p.name.isdigit())
+    assert jobs == sorted(p.name for p in right.iterdir() if p.name.isdigit()) and jobs
+    for job in jobs:
+        a, b = left / job, right / job
+        pd.testing.assert_frame_equal(pd.read_csv(a / "history.csv").drop(columns="time"),
+                                      pd.read_csv(b / "history.csv").drop(columns="time"),
+                                      check_exact=True, obj=f"job {job}'s history")
+        ra, rb = (json.loads((d / "result.json").read_text()) for d in (a, b))
+        for record in (ra, rb):
+            record.pop("wall_time")
+        assert ra == rb, job
+        for name in ("model.npz", "decision_surface.npz"):
+            if (a / name).exists() or (b / name).exists():
+                with np.load(a / name) as fa, np.load(b / name) as fb:
+                    assert sorted(fa) == sorted(fb)
+                    for key in fa:
+                        np.testing.assert_array_equal(fa[key], fb[key], err_msg=f"{job} {key}")
+        assert (a / ".hydra" / "config.yaml").read_text() == \
+            (b / ".hydra" / "config.yaml").read_text()
+        assert (a / ".hydra" / "overrides.yaml").read_text() == \
+            (b / ".hydra" / "overrides.yaml").read_text()
+    for table in ("sweep_summary.csv", "sweep_history.csv", "sweep_groups.csv"):
+        ta, tb = (pd.read_csv(d / table) for d in (left, right))
+        drop = [c for c in ("time", "wall_time") if c in ta]
+        pd.testing.assert_frame_equal(ta.drop(columns=drop), tb.drop(columns=drop),
+                                      check_exact=True, obj=table)
+
+
+STACKED_SWEEPS = {
+    "lr x seed, shuffled mini-batches, two widths": [
+        "optimizer.lr=0.2,1,3", "seed=0,1", "model.hidden=[4],[8]", "trainer.batch_size=32",
+        "trainer.epochs=15"],
+    "adam with betas, float32": [
+        "optimizer=adam", "optimizer.lr=0.01,0.05", "optimizer.betas=[0.9,0.999],[0.8,0.99]",
+        "trainer.dtype=float32", "trainer.epochs=12", "trainer.batch_size=64"],
+    "momentum and nesterov, weight decay": [
+        "optimizer.lr=0.1,0.5", "optimizer.momentum=0.5,0.9", "optimizer.nesterov=false,true",
+        "optimizer.weight_decay=0.001", "trainer.epochs=10"],
+    "per-job epoch budgets (experiment=lr_sweep)": [
+        "experiment=lr_sweep", "trainer.epochs='${epochs_for_budget:20,${optimizer.lr}}'"],
+    "a diverging member": [
+        "optimizer.lr=0.01,1e9", "loss=mse", "model.output=null", "trainer.epochs=20",
+        "seed=0,1"],
+    "breast cancer, standardized, validation": [
+        "dataset=breast_cancer", "dataset.split.standardize=true", "optimizer.lr=0.1,1",
+        "seed=0,1", "trainer.batch_size=64", "trainer.epochs=5"],
+}
+
+
+@pytest.mark.parametrize("args", STACKED_SWEEPS.values(), ids=STACKED_SWEEPS.keys())
+def test_stacked_sweeps_write_what_one_by_one_sweeps_write(workdir, args):
+    assert sweep(workdir, *args, name="stacked")[0] == 0
+    assert sweep(workdir, *args, "hydra/launcher=basic", name="basic")[0] == 0
+    launcher = "hydra_plugins.sweepnet_launcher.stacked_launcher.StackedLauncher"
+    assert launcher in (workdir / "stacked" / "0" / ".hydra" / "hydra.yaml").read_text()
+    assert_same_sweep(workdir / "stacked", workdir / "basic")
+
+
+def test_a_stacked_sweep_resumes_only_what_is_missing(workdir):
+    args = ["optimizer.lr=0.5,1", "seed=0,1", "trainer.epochs=10"]
+    assert sweep(workdir, *args, name="basic")[0] == 0
+    code, sweep_dir = sweep(workdir, *args)
+    assert code == 0
+    (sweep_dir / "1" / "result.json").unlink()
+    (sweep_dir / "2" / "history.csv").write_text("epoch,loss\n1,0.5\n")  # does not check out
+    finished = {job: (sweep_dir / job / "result.json").stat().st_mtime_ns for job in "03"}
+    assert sweep(workdir, *args)[0] == 0
+    assert {job: (sweep_dir / job / "result.json").stat().st_mtime_ns for job in "03"} == \
+        finished  # skipped, not trained again
+    assert_same_sweep(sweep_dir, workdir / "basic")

@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-#: grid points per axis of a saved surface (a 200 x 200 grid of float32: 160 kB)
-GRID_POINTS = 200
+#: grid points per axis of a saved surface (a 100 x 100 grid of float32: 40 kB, finer than
+#: a plot panel draws it; each run of a sweep computes one)
+GRID_POINTS = 100
 MAX_GRID_POINTS = 4_000_000
 MARGIN = 0.1  # of the data's range, on every side
 

@@ -7,6 +7,8 @@ Each is registered in the ``sweepnet.datasets`` entry-point group (see
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .split import DatasetError
@@ -91,10 +93,18 @@ def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
     y : ndarray of shape (569,), int64
         0 = malignant, 1 = benign.
     """
-    from sklearn.datasets import load_breast_cancer
+    X, y = _bundled("load_breast_cancer")
+    return X.copy(), y.copy()
 
-    data = load_breast_cancer()
-    return data.data.astype(np.float64), data.target.astype(np.int64)
+
+@functools.cache
+def _bundled(loader: str) -> tuple[np.ndarray, np.ndarray]:
+    """A data set bundled with scikit-learn, parsed once per process (a sweep loads it
+    for every job); callers get copies."""
+    import sklearn.datasets
+
+    X, y = getattr(sklearn.datasets, loader)(return_X_y=True)
+    return X.astype(np.float64), y.astype(np.int64)
 
 
 def digits(n_class: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -115,16 +125,15 @@ def digits(n_class: int = 10) -> tuple[np.ndarray, np.ndarray]:
     y : ndarray of shape (n_samples,), int64
         The digit, ``0 .. n_class-1``.
     """
-    from sklearn.datasets import load_digits
-
     if isinstance(n_class, bool) or not isinstance(n_class, (int, np.integer)) \
             or not 2 <= n_class <= 10:
         raise DatasetError(
             f"digits: n_class must be an integer from 2 (the 0-vs-1 task) to 10 (all "
             f"digits), got {n_class!r}."
         )
-    X, y = load_digits(n_class=int(n_class), return_X_y=True)
-    return X.astype(np.float64), y.astype(np.int64)
+    X, y = _bundled("load_digits")
+    keep = y < n_class  # what load_digits(n_class=...) keeps, in the same order
+    return X[keep], y[keep]
 
 
 def toy() -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ import os
 import shlex
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import hydra
@@ -28,7 +28,9 @@ from omegaconf.errors import OmegaConfBaseException
 from .. import rundir
 from .._allocator import keep_heap_padding
 from ..rundir import clean_overrides, read_result
-from .build import ConfigError, build, suggestion
+from . import stacked
+from .build import ConfigError, Experiment, build, suggestion
+from .compose import compose_jobs
 from .job import log, run_job
 from .progress import Progress
 
@@ -61,7 +63,9 @@ def app(cfg: DictConfig) -> None:
     total = os.environ.get(SWEEP_SIZE_ENV, "?")
     label = "run" if single else f"job {hc.job.num + 1}/{total}"
     run_dir = Path(hc.runtime.output_dir)
-    run_job(cfg, run_dir, list(hc.overrides.task), label, single)
+    # the overrides as typed (an interpolation in one left unresolved), as launchers get them
+    overrides = OmegaConf.to_container(hc.overrides.task, resolve=False)
+    run_job(cfg, run_dir, overrides, label, single)
     if single:  # a sweep's plots are drawn once, when it ends (callbacks.SweepReport)
         from ..analysis.report import report, report_options
 
@@ -89,6 +93,8 @@ class Plan:
 
     jobs: list[list[str]]
     sweep_dir: Path | None  # None for a single run
+    built: list[tuple[DictConfig, Experiment]] = field(default_factory=list)  # per job
+    stacked: bool = False  # whether the stacked launcher runs the sweep
 
 
 def plan(argv: list[str]) -> Plan | None:
@@ -138,18 +144,22 @@ def plan(argv: list[str]) -> Plan | None:
                               "directory per job number, so jobs never overwrite each other")
         longest = None
         progress = Progress("checking the jobs before any runs:", len(jobs))
+        configs = compose_jobs(jobs)  # composed once per set of config-group choices
+        built = []
         for i, job in enumerate(jobs):
             progress.update(i)
             where = f"job {i} ({' '.join(_task(job)) or 'defaults'})" if multirun else "config"
             try:
                 _check_group_choices(job)
-                experiment = build(_compose(job))
+                cfg = next(configs)
+                experiment = build(cfg)
             except (ConfigError, OmegaConfBaseException) as error:
                 raise ConfigError(f"{where}: {error}") from None
-            if longest is None or experiment.epochs > longest[1].epochs:
-                longest = (where, experiment)
+            built.append((cfg, experiment))
+            if longest is None or experiment.epochs > longest[2]:
+                longest = (where, cfg, experiment.epochs)
         progress.close()
-        if longest is not None and longest[1].epochs > LONG_RUN_EPOCHS:
+        if longest is not None and longest[2] > LONG_RUN_EPOCHS:
             _warn_long_run(*longest)
         sweep_dir = Path(root.hydra.sweep.dir) if multirun else None
         if multirun:
@@ -160,7 +170,8 @@ def plan(argv: list[str]) -> Plan | None:
         else:
             _check_writable(Path(root.hydra.run.dir), "hydra.run.dir")
             _check_run_dir(Path(root.hydra.run.dir), _task(overrides))
-    return Plan(jobs, sweep_dir)
+    launcher = str(root.hydra.launcher.get("_target_", ""))
+    return Plan(jobs, sweep_dir, built, stacked=launcher.endswith(".StackedLauncher"))
 
 
 def _check_report_roles(root: DictConfig, jobs: list[list[str]]) -> None:
@@ -234,16 +245,16 @@ def _task(job: list[str]) -> list[str]:
 LONG_RUN_EPOCHS = 100_000
 
 
-def _warn_long_run(where: str, experiment) -> None:
+def _warn_long_run(where: str, cfg: DictConfig, epochs: int) -> None:
     """Say how long a very long run will take (timed on two epochs), without refusing it."""
     import time
 
-    trainer = experiment.trainer
+    experiment = build(cfg)  # a build of its own: the job's is trained from scratch later
     start = time.perf_counter()
-    trainer.fit(experiment.X_train, experiment.y_train, 2)  # plan()'s own build, discarded
+    experiment.trainer.fit(experiment.X_train, experiment.y_train, 2)
     per_epoch = (time.perf_counter() - start) / 2
-    hours = per_epoch * experiment.epochs / 3600
-    print(f"sweepnet: warning: {where} trains {experiment.epochs:,} epochs: about "
+    hours = per_epoch * epochs / 3600
+    print(f"sweepnet: warning: {where} trains {epochs:,} epochs: about "
           f"{hours:,.1f} hours at {per_epoch * 1e3:.2f} ms per epoch", file=sys.stderr)
 
 
@@ -313,6 +324,14 @@ def main(argv: list[str] | None = None) -> int:
         command = [a for a in argv if a.startswith("-")] + [
             a for a in argv if not a.startswith("-")]
         os.environ[SWEEP_SIZE_ENV] = str(len(checked.jobs))
+        if checked.sweep_dir is not None:  # checked: Hydra's sweeper need not compose again
+            stacked.checked.clear()
+            stacked.checked.update(tuple(_task(job)) for job in checked.jobs)
+            stacked.planned.clear()
+            if checked.stacked:  # the stacked launcher trains what plan() built
+                stacked.planned.update({tuple(_task(job)): built
+                                        for job, built in zip(checked.jobs, checked.built)})
+            checked.built = []
         if checked.sweep_dir is not None:
             # the directory plan() checked, resolved (a ${now:...} in it included), so the
             # sweep runs there and an interrupted sweep can be named and resumed

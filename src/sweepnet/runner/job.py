@@ -11,6 +11,7 @@ import logging
 import platform
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,45 +82,36 @@ def _keep_trained(run_dir: Path, record: dict, experiment, history, status: str)
                   **_metrics(history))
 
 
-def _train(cfg: Any, run_dir: Path, record: dict, single: bool) -> None:
-    """Build and train the run; write its history, weights and surface; fill ``record``.
+def keep_interrupted(run: Run, rows: list[dict]) -> None:
+    """Write what an interrupted run trained (status ``interrupted``) and say where it is."""
+    import pandas as pd
 
-    Interrupted (Ctrl-C, or SIGTERM turned into :class:`KeyboardInterrupt` by
-    the command), it keeps the epochs trained so far, records the status
-    ``interrupted`` and lets the interrupt go on.
-    """
-    experiment = build(cfg)
-    validation = None
-    if experiment.X_val is not None:
-        validation = (experiment.X_val, experiment.y_val)
-    every = int(cfg.trainer.get("log_every", 0) or 0) if single else 0
-    rows: list[dict] = []
-    try:
-        history = experiment.trainer.fit(experiment.X_train, experiment.y_train,
-                                         experiment.epochs, validation_data=validation,
-                                         on_epoch_end=_progress(every, experiment.epochs, rows))
-    except KeyboardInterrupt:
-        import pandas as pd
-
-        _keep_trained(run_dir, record, experiment, pd.DataFrame(rows), rundir.INTERRUPTED)
-        raise
-    _keep_trained(run_dir, record, experiment, history, history.attrs["status"])
-    surface = _surface(experiment)
-    if surface is not None:
-        rundir.write_surface(run_dir, surface)
-    if cfg.get("baseline") == "sklearn":
-        from .baselines import sklearn_baselines
-
-        record["baselines"] = sklearn_baselines(cfg, experiment)
+    _keep_trained(run.run_dir, run.record, run.experiment, pd.DataFrame(rows),
+                  rundir.INTERRUPTED)
+    run.record["wall_time"] = time.perf_counter() - run.start
+    rundir.write_result(run.run_dir, run.record)
+    log.warning(f"{run.label}: interrupted after {run.record.get('epochs', 0)} epochs; what "
+                f"it trained is kept in {run.run_dir} (status {run.record['status']})")
 
 
-def run_job(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run",
-            single: bool = True) -> dict:
-    """Train the run ``cfg`` into ``run_dir`` and return its result record.
+@dataclass
+class Run:
+    """A run that is about to train: its config, directory, record and built experiment."""
 
-    A run that fails (an exception while building or training) is recorded with
-    status ``failed`` and the error; with ``single=True`` the error is raised
-    again after recording, in a sweep the next job goes on.
+    cfg: Any
+    run_dir: Path
+    record: dict
+    label: str
+    start: float
+    experiment: Any = None
+
+
+def start_run(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run"
+              ) -> Run | dict:
+    """Claim ``run_dir`` for ``cfg`` and return the :class:`Run`.
+
+    A run already finished there with the same overrides (and files that check
+    out) is not trained again: its record is returned instead (resume).
     """
     run_dir = Path(run_dir)
     overrides = clean_overrides(list(overrides))
@@ -128,39 +120,84 @@ def run_job(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run",
             and previous.get("overrides") == overrides:
         log.info(f"{label}: {' '.join(overrides) or '(defaults)'}: already done, skipped")
         return previous
-
     rundir.claim(run_dir, rundir.RUN)
     rundir.remove_run_files(run_dir)
     record: dict[str, Any] = {"status": FAILED, "overrides": overrides,
                               "seed": cfg.get("seed", 0),
                               "data_seed": cfg.dataset.get("seed", cfg.get("seed", 0)),
                               "versions": _versions()}
-    start = time.perf_counter()
-    error = None
+    return Run(cfg, run_dir, record, label, time.perf_counter())
+
+
+def finish_run(run: Run, history=None, error: BaseException | None = None) -> dict:
+    """Write a trained run's files (or its error) and its ``result.json``; log one line.
+
+    ``history`` is what ``Trainer.fit`` returned for ``run.experiment``, whose
+    model holds the trained weights.
+    """
+    record = run.record
+    if error is None:
+        try:
+            _keep_trained(run.run_dir, record, run.experiment, history,
+                          history.attrs["status"])
+            surface = _surface(run.experiment)
+            if surface is not None:
+                rundir.write_surface(run.run_dir, surface)
+            if run.cfg.get("baseline") == "sklearn":
+                from .baselines import sklearn_baselines
+
+                record["baselines"] = sklearn_baselines(run.cfg, run.experiment)
+        except Exception as exc:
+            error = exc
+    if error is not None:
+        record["status"] = FAILED
+        record["error"] = f"{type(error).__name__}: {error}"
+        if not isinstance(error, ConfigError):
+            record["traceback"] = "".join(traceback.format_exception(error))
+    record["wall_time"] = time.perf_counter() - run.start
+    rundir.write_result(run.run_dir, record)
+    what = " ".join(record["overrides"]) or "(defaults)"
+    if error is None:
+        loss = record["final"].get("loss", float("nan"))
+        log.info(f"{run.label}: {what}: {record['status']}, final loss {loss:.6g} after "
+                 f"{record['epochs']} epochs ({record['wall_time']:.1f} s)")
+    else:
+        log.error(f"{run.label}: {what}: failed: {record['error']}")
+    return record
+
+
+def run_job(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run",
+            single: bool = True) -> dict:
+    """Train the run ``cfg`` into ``run_dir`` and return its result record.
+
+    A run that fails (an exception while building or training) is recorded with
+    status ``failed`` and the error; with ``single=True`` the error is raised
+    again after recording, in a sweep the next job goes on. Interrupted
+    (Ctrl-C, or SIGTERM turned into :class:`KeyboardInterrupt` by the command),
+    it keeps the epochs trained so far, records the status ``interrupted`` and
+    lets the interrupt go on.
+    """
+    run = start_run(cfg, run_dir, overrides, label)
+    if not isinstance(run, Run):
+        return run
+    rows: list[dict] = []
+    history = error = None
     try:
-        _train(cfg, run_dir, record, single)
+        run.experiment = experiment = build(cfg)
+        validation = None
+        if experiment.X_val is not None:
+            validation = (experiment.X_val, experiment.y_val)
+        every = int(cfg.trainer.get("log_every", 0) or 0) if single else 0
+        history = experiment.trainer.fit(experiment.X_train, experiment.y_train,
+                                         experiment.epochs, validation_data=validation,
+                                         on_epoch_end=_progress(every, experiment.epochs, rows))
     except KeyboardInterrupt:
-        record["wall_time"] = time.perf_counter() - start
-        rundir.write_result(run_dir, record)
-        log.warning(f"{label}: interrupted after {record.get('epochs', 0)} epochs; what it "
-                    f"trained is kept in {run_dir} (status {record['status']})")
+        if run.experiment is not None:
+            keep_interrupted(run, rows)
         raise
     except Exception as exc:  # recorded, then re-raised for single runs
         error = exc
-        record["status"] = FAILED
-        record["error"] = f"{type(exc).__name__}: {exc}"
-        if not isinstance(exc, ConfigError):
-            record["traceback"] = traceback.format_exc()
-    record["wall_time"] = time.perf_counter() - start
-    rundir.write_result(run_dir, record)
-
-    what = " ".join(overrides) or "(defaults)"
-    if error is None:
-        loss = record["final"].get("loss", float("nan"))
-        log.info(f"{label}: {what}: {record['status']}, final loss {loss:.6g} after "
-                 f"{record['epochs']} epochs ({record['wall_time']:.1f} s)")
-    else:
-        log.error(f"{label}: {what}: failed: {record['error']}")
-        if single:
-            raise error
+    record = finish_run(run, history, error)
+    if error is not None and single:
+        raise error
     return record

@@ -23,14 +23,15 @@ class Progress:
         self.last: float | None = None  # when a line was last shown
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
-    def line(self, done: int, elapsed: float) -> str:
+    def line(self, done: int, elapsed: float, detail: str = "") -> str:
         left = ""
         if 0 < done < self.total:
             left = f", about {elapsed / done * (self.total - done):.0f} s left"
-        text = f"sweepnet: {self.what} {done}/{self.total} ({elapsed:.0f} s{left})"
+        detail = f"{detail}, " if detail else ""
+        text = f"sweepnet: {self.what} {done}/{self.total} ({detail}{elapsed:.0f} s{left})"
         return text.ljust(72) if self.tty else text  # covers a longer line shown before
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, detail: str = "") -> None:
         now = time.perf_counter()
         elapsed = now - self.start
         if elapsed < self.delay:
@@ -39,7 +40,7 @@ class Progress:
             return
         self.last = now
         end = "\r" if self.tty else "\n"
-        print(self.line(done, elapsed), end=end, file=self.stream, flush=True)
+        print(self.line(done, elapsed, detail), end=end, file=self.stream, flush=True)
 
     def close(self) -> None:
         """End the line (only if one was shown), with the final count and time."""

@@ -1,0 +1,76 @@
+"""Composing a sweep's jobs once per set of group choices gives Hydra's own configs."""
+
+import pytest
+from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
+
+from sweepnet.runner.app import plan
+from sweepnet.runner.build import ConfigError
+from sweepnet.runner.compose import compose_jobs
+
+SWEEPS = {
+    "values": [["optimizer.lr=0.1", "seed=0"], ["optimizer.lr=2", "seed=3"]],
+    "lists and nested keys": [["model.hidden=[4,4]", "dataset.split.test_size=0.3"],
+                              ["model.hidden=[8]", "dataset.split.standardize=true"]],
+    "group choices": [["optimizer=adam", "optimizer.lr=0.01"], ["optimizer=sgd"],
+                      ["loss=mse", "model.output=null"], ["dataset=circles", "seed=2"]],
+    "preset with interpolations": [["experiment=lr_sweep", "optimizer.lr=0.5"],
+                                   ["experiment=lr_sweep", "optimizer.lr=2"]],
+    "add, force-add and delete": [["++trainer.log_every=7"], ["~trainer.log_every"],
+                                  ["++seed=4", "dataset.seed=1"]],
+    "hydra keys": [["hydra.job.name=x", "optimizer.lr=1"], ["hydra/launcher=basic", "seed=1"]],
+}
+
+
+@pytest.mark.parametrize("jobs", SWEEPS.values(), ids=SWEEPS.keys())
+def test_each_job_equals_hydras_compose(jobs):
+    with initialize_config_module(config_module="sweepnet.conf", version_base=None):
+        fast = list(compose_jobs(jobs))
+        for job, cfg in zip(jobs, fast, strict=True):
+            reference = compose("config", overrides=job)
+            assert OmegaConf.to_yaml(cfg) == OmegaConf.to_yaml(reference), job
+            assert OmegaConf.to_container(cfg, resolve=True) == \
+                OmegaConf.to_container(reference, resolve=True), job
+            assert OmegaConf.is_struct(cfg) == OmegaConf.is_struct(reference)
+
+
+def test_jobs_do_not_share_state():
+    with initialize_config_module(config_module="sweepnet.conf", version_base=None):
+        first, second = compose_jobs([["optimizer.lr=0.1"], ["optimizer.lr=0.2"]])
+        first.model.hidden.append(99)
+        assert list(second.model.hidden) == [16]
+
+
+@pytest.mark.parametrize("override, message", [
+    ("trainer.epoch=5", "Could not override 'trainer.epoch'"),
+    ("+seed=3", "Could not append to config"),
+    ("~nothing", "Could not delete from config"),
+])
+def test_overrides_hydra_refuses_are_refused_alike(override, message):
+    with initialize_config_module(config_module="sweepnet.conf", version_base=None):
+        with pytest.raises(ConfigError, match=message):
+            list(compose_jobs([["seed=1"], [override]]))
+    with pytest.raises(ConfigError, match=message):
+        plan(["-m", "seed=1,2", override])
+
+
+def test_a_stacked_jobs_hydra_yaml_is_the_sweeps_with_the_jobs_fields(tmp_path):
+    """The template-filled hydra.yaml equals setting the job's fields on the sweep's config."""
+    from omegaconf import open_dict
+
+    from sweepnet.runner.stacked import HydraRecord
+
+    with initialize_config_module(config_module="sweepnet.conf", version_base=None):
+        master = compose("config", overrides=["hydra.sweep.dir='s p: a'"],
+                         return_hydra_config=True)
+    record = HydraRecord(master)
+    for idx, overrides in [(0, []), (12, ["optimizer.lr=0.5", "model.hidden=[4,4]",
+                                          "trainer.epochs='${epochs_for_budget:20,1}'"])]:
+        run_dir = tmp_path / str(idx)
+        expected = OmegaConf.create({"hydra": OmegaConf.to_container(master.hydra)})
+        with open_dict(expected):
+            expected.hydra.job.num, expected.hydra.job.id = idx, str(idx)
+            expected.hydra.overrides.task = overrides
+            expected.hydra.job.override_dirname = ",".join(sorted(overrides))
+            expected.hydra.runtime.output_dir = str(run_dir.absolute())
+        assert record.hydra_yaml(idx, overrides, run_dir) == OmegaConf.to_yaml(expected)
