@@ -6,7 +6,7 @@ absolute names, and imports inside functions are seen too (marked as such).
 
 - ``results``, ``analysis`` and ``rundir`` read what runs wrote to disk: they
   never import the runner.
-- The engine (``layers``, ``losses``, ``optimizers``, ``training``) knows
+- The engine (``layers``, ``losses``, ``optimizers``, ``training``, ``stacking``) knows
   nothing of the registry, Hydra, the runner or datasets, and changes no
   process-wide setting; pandas is imported only inside functions
   (``Trainer.fit`` returns a DataFrame).
@@ -24,7 +24,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "sweepnet"
 
 READERS = ("sweepnet.analysis", "sweepnet.results", "sweepnet.rundir")
-ENGINE = ("sweepnet.layers", "sweepnet.losses", "sweepnet.optimizers", "sweepnet.training")
+ENGINE = ("sweepnet.layers", "sweepnet.losses", "sweepnet.optimizers", "sweepnet.training",
+          "sweepnet.stacking")
 # never imported by the engine, wherever the import statement is
 ENGINE_FORBIDDEN = ("sweepnet.registry", "hydra", "omegaconf", "sweepnet.runner",
                     "sweepnet.datasets", "sweepnet._allocator")

@@ -1,35 +1,31 @@
-"""The progress line shown while a sweep's jobs are checked (and other long work)."""
+"""The progress line shown while a sweep's jobs are checked and trained."""
 
 import io
 
 from sweepnet.runner.progress import Progress
 
 
-def test_short_work_prints_nothing():
+def shown(total: int, **timing) -> list[str]:
+    """The lines a Progress over ``total`` steps prints, counted one step at a time."""
     stream = io.StringIO()
-    progress = Progress("checking", 10, delay=60, stream=stream)
-    for i in range(10):
+    progress = Progress("checking", total, stream=stream, **timing)
+    for i in range(total):
         progress.update(i)
     progress.close()
-    assert stream.getvalue() == ""
+    assert "\r" not in stream.getvalue()  # not a terminal: whole lines only
+    return stream.getvalue().splitlines()
+
+
+def test_short_work_prints_nothing():
+    assert shown(10, delay=60) == []
 
 
 def test_long_work_in_a_log_prints_lines_with_count_and_time_left():
-    stream = io.StringIO()
-    progress = Progress("checking", 4, delay=0, every=0, stream=stream)
-    for i in range(4):
-        progress.update(i)
-    progress.close()
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 5 and "\r" not in stream.getvalue()
+    lines = shown(4, delay=0, every=0)
+    assert len(lines) == 5
     assert lines[1].startswith("sweepnet: checking 1/4 (") and "s left)" in lines[1]
     assert lines[-1].startswith("sweepnet: checking 4/4 (") and "left" not in lines[-1]
 
 
 def test_a_log_gets_at_most_one_line_per_interval():
-    stream = io.StringIO()
-    progress = Progress("checking", 1000, delay=0, every=3600, stream=stream)
-    for i in range(1000):
-        progress.update(i)
-    progress.close()
-    assert len(stream.getvalue().splitlines()) == 2  # the first, and the closing line
+    assert len(shown(1000, delay=0, every=3600)) == 2  # the first, and the closing line

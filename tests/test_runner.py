@@ -328,16 +328,22 @@ def test_dataset_hints_are_overrides_that_fix_the_problem(workdir, capsys, text,
     assert main([*args, hints[0]]) == 0, capsys.readouterr().err
 
 
-def test_checking_a_long_sweep_shows_progress(workdir, capsys, monkeypatch):
+def test_checking_and_training_a_sweep_show_progress(workdir, capsys, monkeypatch):
     from functools import partial
 
-    from sweepnet.runner import app, progress
+    from sweepnet.runner import app, progress, stacked
 
     monkeypatch.setattr(app, "Progress", partial(progress.Progress, delay=0, every=0))
+    monkeypatch.setattr(stacked, "Progress", partial(progress.Progress, delay=0, every=0))
     assert sweep(workdir, "optimizer.lr=0.5,1,2", "trainer.epochs=2")[0] == 0
-    lines = [line for line in capsys.readouterr().err.splitlines()
+    err = capsys.readouterr().err.splitlines()
+    lines = [line for line in err
              if line.startswith("sweepnet: checking the jobs before any runs:")]
     assert [line.split(":")[-1].split()[0] for line in lines] == ["0/3", "1/3", "2/3", "3/3"]
+    training = [line for line in err if line.startswith("sweepnet: training: model-epochs")]
+    assert "3/6 (stack 1/1: 3 of 3 jobs training, epoch 1" in training[0]
+    assert "6/6 (stack 1/1: 3 of 3 jobs training, epoch 2" in training[1]
+    assert training[-1].startswith("sweepnet: training: model-epochs 6/6 (")
 
 
 def test_build_error_names_the_key():

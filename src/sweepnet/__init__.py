@@ -22,6 +22,7 @@ from .layers import (
 from .losses import BCE, MSE, BCEWithLogits, CrossEntropy, Loss
 from .models import mlp
 from .optimizers import SGD, Adam, Optimizer
+from .stacking import fit_stack, stack_key
 from .training import Trainer
 
 __version__ = "0.1.0"
@@ -47,6 +48,8 @@ __all__ = [
     "Softmax",
     "Tanh",
     "Trainer",
+    "fit_stack",
     "mlp",
     "registry",
+    "stack_key",
 ]
