@@ -1,6 +1,6 @@
 """Paired benchmark of whole sweeps: stacked launcher, basic launcher, a bare Hydra app.
 
-    python benchmarks/sweeps.py [--repeats N] [--only S2,S3]
+    python benchmarks/sweeps.py [--repeats N] [--only S2,S3] [--stacked-only]
 
 Every variant runs as its own process (the wall time of the whole command:
 start-up, checks, training, files, tables and plots), in a fresh directory;
@@ -107,6 +107,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", default="S0,S1,S2,S3")
+    parser.add_argument("--stacked-only", action="store_true",
+                        help="time the stacked variant only (no ratios): a quick check")
     options = parser.parse_args()
 
     import numpy
@@ -119,6 +121,8 @@ def main() -> None:
     rows = []
     for name in options.only.split(","):
         commands = variants(name)
+        if options.stacked_only:
+            commands = {"stacked": commands["stacked"]}
         times: dict[str, list[float]] = {k: [] for k in commands}
         for repeat in range(options.repeats):
             for variant, command in commands.items():
@@ -126,10 +130,15 @@ def main() -> None:
             print(f"{name} repeat {repeat + 1}: " + ", ".join(
                 f"{v} {t[-1]:.2f} s" for v, t in times.items()), file=sys.stderr, flush=True)
         median = {k: statistics.median(v) for k, v in times.items()}
+        if options.stacked_only:
+            print(f"{name}: stacked {median['stacked']:.2f} s (median of {options.repeats})")
+            continue
         ratio = {k: statistics.median(s / o for s, o in zip(times["stacked"], times[k]))
                  for k in ("basic", "bare")}
         rows.append((name, SCENARIOS[name][0], median, ratio))
 
+    if not rows:
+        return
     print("\n| sweep | stacked | basic | bare Hydra app | stacked / basic | stacked / bare |")
     print("|---|---|---|---|---|---|")
     for name, what, median, ratio in rows:

@@ -145,14 +145,14 @@ def plan(argv: list[str]) -> Plan | None:
         longest = None
         progress = Progress("checking the jobs before any runs:", len(jobs))
         configs = compose_jobs(jobs)  # composed once per set of config-group choices
-        built = []
+        built, data_cache = [], {}  # jobs with the same dataset config share its arrays
         for i, job in enumerate(jobs):
             progress.update(i)
             where = f"job {i} ({' '.join(_task(job)) or 'defaults'})" if multirun else "config"
             try:
                 _check_group_choices(job)
                 cfg = next(configs)
-                experiment = build(cfg)
+                experiment = build(cfg, data_cache)
             except (ConfigError, OmegaConfBaseException) as error:
                 raise ConfigError(f"{where}: {error}") from None
             built.append((cfg, experiment))

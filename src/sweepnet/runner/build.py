@@ -340,8 +340,13 @@ def _build_layer_list(params: dict, n_features: int, n_outputs: int, seed: int,
         raise ConfigError(f"model.layers: {error}") from None
 
 
-def build(cfg: Any) -> Experiment:
-    """Build and check everything for the run described by ``cfg``; train nothing."""
+def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
+    """Build and check everything for the run described by ``cfg``; train nothing.
+
+    ``data_cache`` (a dict, shared by the jobs of one sweep) keeps each loaded
+    and split dataset by its config and seed: jobs that differ only in other
+    values (a learning rate) share one dataset, loaded once.
+    """
     if cfg.get("baseline") not in (None, "sklearn"):
         raise ConfigError(f"baseline must be null or 'sklearn', got {cfg.get('baseline')!r}")
     try:
@@ -374,7 +379,14 @@ def build(cfg: Any) -> Experiment:
     if not isinstance(optimizer, Optimizer) or not isinstance(loss, Loss):
         raise ConfigError("loss.name and optimizer.name must name a loss and an optimizer")
 
-    data = load_data(cfg.dataset, seed)
+    if data_cache is None:
+        data = load_data(cfg.dataset, seed)
+    else:
+        params = _plain(cfg.dataset)  # its seed resolved: the run's unless dataset.seed is set
+        key = (repr(params), None if "seed" in params else seed)
+        data = data_cache.get(key)
+        if data is None:
+            data = data_cache[key] = load_data(cfg.dataset, seed)
     n_outputs = n_outputs_for(loss, data.y_train, loss_name)
     model = build_model(cfg.model, data.X_train.shape[1], n_outputs, seed, dtype)
     if isinstance(model.layers[-1], Softmax) and n_outputs == 1:
