@@ -62,8 +62,8 @@ SUBSETS = ("seed=range(0,5)", "seed=range(0,10)")  # S3's basic and bare: 30 and
 
 
 def sweepnet_command() -> list[str]:
-    return [sys.executable, "-c", "import sys; from sweepnet.runner.app import main; "
-                                  "sys.exit(main())"]
+    # what the `sweepnet` console script runs, with this interpreter
+    return [sys.executable, "-c", "from sweepnet.runner.app import cli; cli()"]
 
 
 def timed(command: list[str]) -> float:

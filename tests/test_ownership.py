@@ -189,3 +189,19 @@ def test_a_report_killed_at_any_moment_leaves_no_partial_table(tmp_path):
         for name, rows in whole.items():
             if (sweep_dir / name).exists():
                 assert len(pd.read_csv(sweep_dir / name)) == rows, (name, delay)
+
+
+def test_the_command_exits_quickly_with_everything_written_and_said(tmp_path):
+    """The console script leaves without the interpreter's teardown: its output, logs and
+    files must all be complete, and its exit status the command's."""
+    done = subprocess.run(sweepnet_command() + ["-m", "optimizer.lr=0.5,1", "trainer.epochs=3",
+                                                "hydra.sweep.dir=s"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "sweep summary" in done.stdout + done.stderr
+    assert "wrote" in (done.stdout + done.stderr).splitlines()[-1]
+    assert "job 2/2" in (tmp_path / "s" / "1" / "sweepnet.log").read_text()
+    assert len(pd.read_csv(tmp_path / "s" / "sweep_summary.csv")) == 2
+    bad = subprocess.run(sweepnet_command() + ["optimizer.lr=-1"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.startswith("sweepnet: error: ")

@@ -12,7 +12,7 @@ import pytest
 from hydra import compose, initialize_config_module
 
 import sweepnet as sn
-from sweepnet import registry
+from sweepnet import registry, rundir
 from sweepnet.analysis import load
 from sweepnet.runner.app import main
 from sweepnet.runner.build import ConfigError, build
@@ -544,12 +544,16 @@ def assert_same_sweep(left: Path, right: Path) -> None:
     assert jobs == sorted(p.name for p in right.iterdir() if p.name.isdigit()) and jobs
     for job in jobs:
         a, b = left / job, right / job
-        pd.testing.assert_frame_equal(pd.read_csv(a / "history.csv").drop(columns="time"),
-                                      pd.read_csv(b / "history.csv").drop(columns="time"),
-                                      check_exact=True, obj=f"job {job}'s history")
+        assert (a / "history.csv").exists() == (b / "history.csv").exists(), job
+        if (a / "history.csv").exists():  # a failed job has none
+            pd.testing.assert_frame_equal(
+                pd.read_csv(a / "history.csv").drop(columns="time"),
+                pd.read_csv(b / "history.csv").drop(columns="time"),
+                check_exact=True, obj=f"job {job}'s history")
         ra, rb = (json.loads((d / "result.json").read_text()) for d in (a, b))
-        for record in (ra, rb):
+        for record in (ra, rb):  # the clock, and the frames a failure passed through
             record.pop("wall_time")
+            record.pop("traceback", None)
         assert ra == rb, job
         for name in ("model.npz", "decision_surface.npz"):
             if (a / name).exists() or (b / name).exists():
@@ -610,3 +614,51 @@ def test_a_stacked_sweep_resumes_only_what_is_missing(workdir):
     assert {job: (sweep_dir / job / "result.json").stat().st_mtime_ns for job in "03"} == \
         finished  # skipped, not trained again
     assert_same_sweep(sweep_dir, workdir / "basic")
+
+
+def test_a_job_that_fails_in_a_stack_fails_alone(workdir):
+    """An error in one stacked job (here: a plugin refusing huge activations, which only the
+    lr=1e9 job produces) fails that job only, as one by one: the stack is retrained job by
+    job and the others' files equal the one-by-one sweep's."""
+
+    @registry.layers.register("refuses_huge")
+    class RefusesHuge(sn.ReLU):
+        def forward(self, x):
+            if np.abs(x).max() > 1e6:
+                raise RuntimeError("activation too large for this plugin")
+            return super().forward(x)
+
+    args = ["model.activation=refuses_huge", "optimizer.lr=0.1,1e9", "loss=mse",
+            "model.output=null", "trainer.epochs=20"]
+    try:
+        assert sweep(workdir, *args, name="stacked")[0] == 0
+        assert sweep(workdir, *args, "hydra/launcher=basic", name="basic")[0] == 0
+    finally:
+        registry.layers.unregister("refuses_huge")
+    statuses = [json.loads((workdir / "stacked" / j / "result.json").read_text())["status"]
+                for j in "01"]
+    assert statuses == ["ok", "failed"]
+    assert_same_sweep(workdir / "stacked", workdir / "basic")
+
+
+def test_ctrl_c_keeps_finished_stack_members_ok_and_the_others_interrupted(workdir, capsys):
+    calls = {"n": 0}
+
+    @registry.layers.register("interrupts_later")
+    class InterruptsLater(sn.ReLU):
+        def forward(self, x):
+            if x.shape[-2] > 1:  # training and validation passes, not shape checks
+                calls["n"] += 1
+                if calls["n"] == 40:  # epoch 20: the 5-epoch job has left the stack
+                    raise KeyboardInterrupt
+            return super().forward(x)
+
+    try:
+        assert main(["-m", "model.activation=interrupts_later", "trainer.epochs=5,100",
+                     "hydra.sweep.dir=s"]) == 130
+    finally:
+        registry.layers.unregister("interrupts_later")
+    assert "1 finished job(s) and 1 interrupted one(s)" in capsys.readouterr().err
+    short, long = (rundir.check_run(workdir / "s" / j) for j in "01")
+    assert short[2] is None and short[0]["status"] == "ok" and len(short[1]) == 5
+    assert long[2] is None and long[0]["status"] == "interrupted" and len(long[1]) == 19

@@ -401,5 +401,27 @@ def _interrupted(sweep_dir: Path, command: list[str], what: str = "interrupted")
           file=sys.stderr)
 
 
+def cli() -> None:
+    """The ``sweepnet`` console script: :func:`main`, then a quick exit.
+
+    Everything a command writes is closed by the time :func:`main` returns; the
+    interpreter's own teardown (finalizing pandas, matplotlib, Hydra, ...) then
+    takes about half a second, so the process leaves without it, after
+    flushing logs and output. With another thread or a child process still
+    alive (a launcher's workers) it exits normally instead.
+    """
+    import logging
+    import multiprocessing
+    import threading
+
+    code = main()
+    if threading.active_count() > 1 or multiprocessing.active_children():
+        sys.exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()

@@ -21,6 +21,7 @@ class Progress:
         self.stream = sys.stderr if stream is None else stream
         self.start = time.perf_counter()
         self.last: float | None = None  # when a line was last shown
+        self.done = 0  # for callers that count as they go
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
     def line(self, done: int, elapsed: float, detail: str = "") -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 from .. import rundir
 from ..stacking import fit_stack, stack_key
+from ..training import DIVERGED
 from .build import build
 from .job import Run, finish_run, keep_interrupted, start_run
 from .progress import Progress
@@ -181,39 +182,65 @@ def train(runs: list[Run | dict], log_name: str = "sweepnet") -> list[dict]:
         stacks.setdefault(key if key is not None else id(run), []).append(run)
     work = sum(run.experiment.epochs for stack in stacks.values() for run in stack)
     progress = Progress("training: model-epochs", work)
-    done = 0
-    for number, stack in enumerate(stacks.values(), 1):
-        rows: dict[int, list[dict]] = {i: [] for i in range(len(stack))}
-        start = time.perf_counter()
-
-        def on_epoch_end(models, new_rows, stack=stack, number=number, rows=rows):
-            nonlocal done
-            done += len(models)
-            for m, row in zip(models, new_rows):
-                rows[m].append(row)
-            progress.update(done, f"stack {number}/{len(stacks)}: {len(models)} of "
-                                  f"{len(stack)} jobs training, epoch {new_rows[0]['epoch']}")
-
-        experiments = [run.experiment for run in stack]
-        data = [(e.X_train, e.y_train, e.X_val, e.y_val) for e in experiments]
+    queue = list(stacks.values())
+    number = 0
+    while queue:
+        stack = queue.pop(0)
+        number += 1
+        label = f"stack {number}/{number + len(queue)}"
         try:
-            histories = fit_stack([e.trainer for e in experiments], data,
-                                  [e.epochs for e in experiments], on_epoch_end)
-        except KeyboardInterrupt:
-            progress.close()
-            for i, run in enumerate(stack):
-                with _job_log(run, log_name):
-                    keep_interrupted(run, rows[i])
-            raise
-        except Exception as error:
+            _train_stack(stack, progress, label, log_name)
+        except _StackFailed as failed:  # one job's error must not fail the others
+            log.warning(f"{label} failed ({failed.error}); training its {len(stack)} jobs "
+                        f"one by one")
             for run in stack:
-                with _job_log(run, log_name):
-                    finish_run(run, error=error)
-            continue
-        elapsed = time.perf_counter() - start
-        for run, history in zip(stack, histories):
-            run.start = time.perf_counter() - elapsed  # the stack's wall time
-            with _job_log(run, log_name):
-                finish_run(run, history)
+                run.experiment = build(run.cfg)  # fresh: weights, generators, optimizer
+                progress.total += run.experiment.epochs
+            queue[:0] = [[run] for run in stack]
     progress.close()
     return [run.record if isinstance(run, Run) else run for run in runs]
+
+
+class _StackFailed(Exception):
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _train_stack(stack: list[Run], progress: Progress, label: str, log_name: str) -> None:
+    """Train one stack and write its runs; a failing stack of several raises _StackFailed."""
+    rows: dict[int, list[dict]] = {i: [] for i in range(len(stack))}
+
+    def on_epoch_end(models, new_rows):
+        progress.done += len(models)
+        for m, row in zip(models, new_rows):
+            rows[m].append(row)
+        progress.update(progress.done, f"{label}: {len(models)} of {len(stack)} jobs "
+                                       f"training, epoch {new_rows[0]['epoch']}")
+
+    experiments = [run.experiment for run in stack]
+    data = [(e.X_train, e.y_train, e.X_val, e.y_val) for e in experiments]
+    start = time.perf_counter()
+    try:
+        histories = fit_stack([e.trainer for e in experiments], data,
+                              [e.epochs for e in experiments], on_epoch_end)
+    except KeyboardInterrupt:
+        progress.close()
+        for i, run in enumerate(stack):
+            trainer = run.experiment.trainer
+            with _job_log(run, log_name):
+                if trainer.status_ == DIVERGED or len(rows[i]) >= run.experiment.epochs:
+                    finish_run(run, trainer.history_)  # it had left the stack, finished
+                else:
+                    keep_interrupted(run, rows[i])
+        raise
+    except Exception as error:
+        if len(stack) > 1:
+            raise _StackFailed(error) from error
+        with _job_log(stack[0], log_name):
+            finish_run(stack[0], error=error)
+        return
+    elapsed = time.perf_counter() - start
+    for run, history in zip(stack, histories):
+        run.start = time.perf_counter() - elapsed  # the stack's wall time
+        with _job_log(run, log_name):
+            finish_run(run, history)
