@@ -614,6 +614,9 @@ def test_a_stacked_sweep_resumes_only_what_is_missing(workdir):
     assert {job: (sweep_dir / job / "result.json").stat().st_mtime_ns for job in "03"} == \
         finished  # skipped, not trained again
     assert_same_sweep(sweep_dir, workdir / "basic")
+    from sweepnet.runner import stacked
+
+    assert not stacked.planned and not stacked.checked  # nothing left for the next call
 
 
 def test_a_job_that_fails_in_a_stack_fails_alone(workdir):

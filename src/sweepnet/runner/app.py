@@ -30,7 +30,7 @@ from .._allocator import keep_heap_padding
 from ..rundir import clean_overrides, read_result
 from . import stacked
 from .build import ConfigError, Experiment, build, suggestion
-from .compose import compose_jobs
+from .compose import compose_config, compose_jobs
 from .job import log, run_job
 from .progress import Progress
 
@@ -77,16 +77,6 @@ def app(cfg: DictConfig) -> None:
             log.info(f"wrote {run_dir}: {', '.join(f.name for f in files)}")
 
 
-def _compose(overrides: list[str], with_hydra: bool = False) -> DictConfig:
-    from hydra import compose
-    from hydra.errors import HydraException
-
-    try:
-        return compose("config", overrides=overrides, return_hydra_config=with_hydra)
-    except HydraException as error:
-        raise ConfigError(str(error).strip()) from None
-
-
 @dataclass
 class Plan:
     """The jobs a command line asks for, each checked, and the sweep's directory."""
@@ -120,7 +110,7 @@ def plan(argv: list[str]) -> Plan | None:
 
     with initialize_config_module(config_module="sweepnet.conf", version_base=None):
         base = [o.input_line for o in parsed if not o.is_sweep_override()]
-        root = _compose(base, with_hydra=True)
+        root = compose_config(base, with_hydra=True)
         multirun = bool(flags) or root.hydra.mode == RunMode.MULTIRUN
         if not multirun:
             if len(base) != len(overrides):
@@ -324,19 +314,18 @@ def main(argv: list[str] | None = None) -> int:
         command = [a for a in argv if a.startswith("-")] + [
             a for a in argv if not a.startswith("-")]
         os.environ[SWEEP_SIZE_ENV] = str(len(checked.jobs))
-        if checked.sweep_dir is not None:  # checked: Hydra's sweeper need not compose again
-            stacked.checked.clear()
-            stacked.checked.update(tuple(_task(job)) for job in checked.jobs)
-            stacked.planned.clear()
-            if checked.stacked:  # the stacked launcher trains what plan() built
-                stacked.planned.update({tuple(_task(job)): built
-                                        for job, built in zip(checked.jobs, checked.built)})
-            checked.built = []
         if checked.sweep_dir is not None:
             # the directory plan() checked, resolved (a ${now:...} in it included), so the
             # sweep runs there and an interrupted sweep can be named and resumed
             command = [a for a in command if not a.startswith("hydra.sweep.dir=")]
             command.append(f"hydra.sweep.dir={checked.sweep_dir}")
+            # checked: Hydra's sweeper need not compose the jobs again, and the stacked
+            # launcher trains what plan() built
+            stacked.checked.update(tuple(_task(job)) for job in checked.jobs)
+            if checked.stacked:
+                stacked.planned.update({tuple(_task(job)): built
+                                        for job, built in zip(checked.jobs, checked.built)})
+            checked.built = []
     sys.argv = [sys.argv[0], *command]
     if checked is None or checked.sweep_dir is None:
         return _run_app(checked, command)
@@ -352,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     except rundir.DirectoryBusy as error:
         print(f"sweepnet: error: {error}", file=sys.stderr)
         return 2
+    finally:  # nothing of this sweep is left behind for the next call in this process
+        stacked.checked.clear()
+        stacked.planned.clear()
 
 
 class Terminated(KeyboardInterrupt):

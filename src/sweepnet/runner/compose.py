@@ -32,6 +32,20 @@ def _needs_compose(override, groups: set[str]) -> bool:
             or override.package is not None)
 
 
+def compose_config(overrides: list[str], with_hydra: bool = False) -> DictConfig:
+    """``hydra.compose`` of sweepnet's root config, Hydra's errors as :class:`ConfigError`.
+
+    Must be called inside ``hydra.initialize_config_module("sweepnet.conf")``.
+    """
+    from hydra import compose
+    from hydra.errors import HydraException
+
+    try:
+        return compose("config", overrides=overrides, return_hydra_config=with_hydra)
+    except HydraException as error:
+        raise ConfigError(str(error).strip()) from None
+
+
 def compose_jobs(jobs: list[list[str]]) -> Iterator[DictConfig]:
     """Yield the task config (no ``hydra`` node) of each job, as ``hydra.compose`` gives it.
 
@@ -39,7 +53,6 @@ def compose_jobs(jobs: list[list[str]]) -> Iterator[DictConfig]:
     Raises :class:`ConfigError` with Hydra's message for an override that
     cannot be applied.
     """
-    from hydra import compose
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
@@ -58,7 +71,7 @@ def compose_jobs(jobs: list[list[str]]) -> Iterator[DictConfig]:
             structure = tuple(o.input_line for o in parsed if _needs_compose(o, groups))
             base = bases.get(structure)
             if base is None:
-                base = bases[structure] = compose("config", overrides=list(structure))
+                base = bases[structure] = compose_config(list(structure))
             cfg = copy.deepcopy(base)
             values = [o for o in parsed if not _needs_compose(o, groups)]
             ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
