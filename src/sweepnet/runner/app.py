@@ -30,7 +30,7 @@ from .._allocator import keep_heap_padding
 from ..rundir import clean_overrides, read_result
 from . import stacked
 from .build import ConfigError, Experiment, build, suggestion
-from .compose import compose_config, compose_jobs
+from .compose import compose_config, compose_jobs, config_groups
 from .job import log, run_job
 from .progress import Progress
 
@@ -211,15 +211,12 @@ def _check_group_choices(job: list[str]) -> None:
     Hydra drops an unknown option of an optional group (``experiment=lr_swep``)
     without a word and runs the defaults; this names it and what exists.
     """
-    from importlib.resources import files
-
-    conf = files("sweepnet.conf")
+    groups = config_groups()
     for override in job:
         key, sep, value = override.lstrip("+~").partition("=")
-        if not sep or "." in key or not conf.joinpath(key).is_dir():
+        if not sep or key not in groups:
             continue
-        options = sorted(p.name[:-5] for p in conf.joinpath(key).iterdir()
-                         if p.name.endswith(".yaml"))
+        options = groups[key]
         if value not in options and value != "null":
             hint = suggestion(value, options, f"{key}=")
             raise ConfigError(f"{key}={value}: there is no {key} {value!r}{hint} "

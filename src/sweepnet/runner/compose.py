@@ -12,6 +12,7 @@ configs equal composing every job from scratch (``tests/test_compose.py``).
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterator
 from importlib.resources import files
 
@@ -20,12 +21,17 @@ from omegaconf import DictConfig
 from .build import ConfigError
 
 
-def _groups() -> set[str]:
+@functools.cache
+def config_groups() -> dict[str, tuple[str, ...]]:
+    """sweepnet's config groups and their options: the YAML files shipped in ``sweepnet/conf``
+    (read once per process)."""
     conf = files("sweepnet.conf")
-    return {p.name for p in conf.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    return {group.name: tuple(sorted(f.name[:-5] for f in group.iterdir()
+                                     if f.name.endswith(".yaml")))
+            for group in conf.iterdir() if group.is_dir() and not group.name.startswith("_")}
 
 
-def _needs_compose(override, groups: set[str]) -> bool:
+def _needs_compose(override, groups) -> bool:
     """Whether an override changes the defaults list (or Hydra's own node)."""
     key = override.key_or_group
     return (key.split("/")[0] in groups or key.startswith("hydra") or "/" in key
@@ -59,7 +65,7 @@ def compose_jobs(jobs: list[list[str]]) -> Iterator[DictConfig]:
     from omegaconf.errors import OmegaConfBaseException
 
     parser = OverridesParser.create()
-    groups = _groups()
+    groups = config_groups()
     bases: dict[tuple[str, ...], DictConfig] = {}
     known: dict[str, object] = {}  # each distinct override is parsed once (ANTLR is slow)
     for job in jobs:
