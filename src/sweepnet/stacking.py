@@ -160,10 +160,11 @@ def fit_stack(trainers: Sequence[Trainer], data: Sequence[tuple], epochs: Sequen
     budgets = np.array([int(e) for e in epochs])
     if np.any(budgets < 1):
         raise ValueError(f"epochs must be positive integers, got {list(epochs)}")
-    if len({len(d) > 2 and d[2] is not None for d in data}) != 1:
+    with_validation = {len(d) > 2 and d[2] is not None for d in data}
+    if len(with_validation) != 1:
         raise ValueError("give validation data for every model or for none")
     train = _Data([t.prepare(d[0], d[1], "training data") for t, d in zip(trainers, data)])
-    validate = len(data[0]) > 2 and data[0][2] is not None
+    validate = with_validation.pop()
     val = _Data([t.prepare(d[2], d[3], "validation data") for t, d in zip(trainers, data)]
                 ) if validate else None
 

@@ -379,14 +379,14 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
     if not isinstance(optimizer, Optimizer) or not isinstance(loss, Loss):
         raise ConfigError("loss.name and optimizer.name must name a loss and an optimizer")
 
+    dataset = _plain(cfg.dataset)  # its seed resolved: the run's unless dataset.seed is set
     if data_cache is None:
-        data = load_data(cfg.dataset, seed)
+        data = load_data(dataset, seed)
     else:
-        params = _plain(cfg.dataset)  # its seed resolved: the run's unless dataset.seed is set
-        key = (repr(params), None if "seed" in params else seed)
+        key = (repr(dataset), None if "seed" in dataset else seed)
         data = data_cache.get(key)
         if data is None:
-            data = data_cache[key] = load_data(cfg.dataset, seed)
+            data = data_cache[key] = load_data(dataset, seed)
     n_outputs = n_outputs_for(loss, data.y_train, loss_name)
     model = build_model(cfg.model, data.X_train.shape[1], n_outputs, seed, dtype)
     if isinstance(model.layers[-1], Softmax) and n_outputs == 1:
