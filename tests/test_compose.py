@@ -74,3 +74,17 @@ def test_a_stacked_jobs_hydra_yaml_is_the_sweeps_with_the_jobs_fields(tmp_path):
             expected.hydra.job.override_dirname = ",".join(sorted(overrides))
             expected.hydra.runtime.output_dir = str(run_dir.absolute())
         assert record.hydra_yaml(idx, overrides, run_dir) == OmegaConf.to_yaml(expected)
+
+
+@pytest.mark.parametrize("value", [
+    {"a": "1", "b": "true", "c": "null", "d": "1e-3", "e": "0.5", "f": "yes", "g": ""},
+    {"interpolation": "${seed}", "resolver": "${now:%Y-%m-%d}", "unicode": "λ → ∞ é",
+     "long": "word " * 40, "quote": "it's \"quoted\"", "colon": "a: b", "tab": "a\tb"},
+    {"nested": {"list": [1, 2.5, None, True, "x", [3, 4]], "empty": {}, "none": None}},
+    ["optimizer.lr=0.5", "model.hidden=[4,4]", "dataset.delimiter=';'", "seed=range(0,5)"],
+])
+def test_hydra_files_of_a_stacked_job_are_omegaconfs_yaml(value):
+    """The stacked launcher's YAML text (libyaml's emitter) equals OmegaConf.to_yaml's."""
+    from sweepnet.runner.stacked import _yaml_text
+
+    assert _yaml_text(value) == OmegaConf.to_yaml(OmegaConf.create(value))

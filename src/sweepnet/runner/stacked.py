@@ -15,6 +15,7 @@ the launcher neither composes nor builds a job a second time.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -44,6 +45,31 @@ _JOB_FIELDS = (("job", "num"), ("job", "id"), ("overrides", "task"),
                ("job", "override_dirname"), ("runtime", "output_dir"))
 
 
+@functools.cache
+def _yaml_dumper():
+    """OmegaConf's YAML dumper (its quoting of strings that read as numbers or booleans),
+    on libyaml's emitter when PyYAML has it: the same text, ~4x faster."""
+    import yaml
+    from omegaconf._utils import OmegaConfDumper, get_omega_conf_dumper
+
+    if not getattr(yaml, "__with_libyaml__", False):
+        return get_omega_conf_dumper()
+
+    class Dumper(yaml.CDumper):
+        pass
+
+    Dumper.add_representer(str, OmegaConfDumper.str_representer)
+    return Dumper
+
+
+def _yaml_text(container) -> str:
+    """``OmegaConf.to_yaml`` of a plain container, as Hydra writes ``.hydra/`` files."""
+    import yaml
+
+    return yaml.dump(container, Dumper=_yaml_dumper(), default_flow_style=False,
+                     allow_unicode=True, sort_keys=False)
+
+
 class HydraRecord:
     """Hydra's ``.hydra/`` record of each job (config.yaml, hydra.yaml, overrides.yaml).
 
@@ -62,11 +88,7 @@ class HydraRecord:
 
     @staticmethod
     def _yaml(key: str, value, indent: str) -> str:
-        import yaml
-        from omegaconf._utils import get_omega_conf_dumper
-
-        text = yaml.dump({key: value}, Dumper=get_omega_conf_dumper(), default_flow_style=False,
-                         allow_unicode=True, sort_keys=False)
+        text = _yaml_text({key: value})
         return "".join(indent + line for line in text.splitlines(keepends=True)).rstrip("\n")
 
     def hydra_yaml(self, idx: int, overrides: list[str], run_dir: Path) -> str:
@@ -86,9 +108,10 @@ class HydraRecord:
 
         record = run_dir / ".hydra"
         record.mkdir(parents=True, exist_ok=True)
-        for name, text in (("config.yaml", OmegaConf.to_yaml(cfg)),
+        config = OmegaConf.to_container(cfg, resolve=False, enum_to_str=True)
+        for name, text in (("config.yaml", _yaml_text(config)),
                            ("hydra.yaml", self.hydra_yaml(idx, overrides, run_dir)),
-                           ("overrides.yaml", OmegaConf.to_yaml(OmegaConf.create(overrides)))):
+                           ("overrides.yaml", _yaml_text(list(overrides)))):
             rundir.write_atomic(record / name, lambda path, text=text: path.write_text(text))
 
 
