@@ -25,11 +25,14 @@ def moons(seed, n=200, val=True):
 
 
 def make(lr=0.5, seed=0, optimizer="sgd", batch_size=32, dtype=np.float64, sizes=(2, 16, 1),
-         activation="relu", output="sigmoid", loss=None, shuffle=True, **settings):
-    model = mlp(list(sizes), activation=activation, output=output, seed=seed, dtype=dtype)
+         activation="relu", output="sigmoid", loss=None, shuffle=True, drop_last=False,
+         shared_rng=False, **settings):
+    # shared_rng: one RandomState draws the weights, then the batch orders
+    rng = np.random.RandomState(seed) if shared_rng else seed
+    model = mlp(list(sizes), activation=activation, output=output, seed=rng, dtype=dtype)
     opt = sn.SGD(lr=lr, **settings) if optimizer == "sgd" else sn.Adam(lr=lr, **settings)
     return sn.Trainer(model, loss or sn.BCE(), opt, batch_size=batch_size, shuffle=shuffle,
-                      seed=seed)
+                      seed=rng, drop_last=drop_last)
 
 
 def assert_stack_equals_alone(specs, data, epochs, **common):
@@ -64,6 +67,13 @@ def test_shared_data_full_batch_and_unshuffled_minibatches():
     data = [moons(0)] * len(GRID)
     assert_stack_equals_alone(GRID, data, [20] * len(GRID), batch_size=None)
     assert_stack_equals_alone(GRID, data, [20] * len(GRID), batch_size=50, shuffle=False)
+
+
+@pytest.mark.parametrize("shuffle", [True, "cumulative", False])
+def test_drop_last_and_batch_orders_from_the_weights_generator(shuffle):
+    # 160 training samples in batches of 48: the last 16 are dropped every epoch
+    assert_stack_equals_alone(GRID, [moons(s["seed"]) for s in GRID], [15] * len(GRID),
+                              batch_size=48, drop_last=True, shuffle=shuffle, shared_rng=True)
 
 
 @pytest.mark.parametrize("settings", [{"momentum": 0.9}, {"momentum": 0.9, "nesterov": True},
@@ -145,6 +155,7 @@ def test_what_cannot_share_a_stack_is_refused():
     assert base is not None and stack_key(make(lr=2, seed=5)) == base
     for other in (make(sizes=(2, 8, 1)), make(activation="tanh"), make(optimizer="adam"),
                   make(momentum=0.9), make(batch_size=16), make(shuffle=False),
+                  make(shuffle="cumulative"), make(drop_last=True),
                   make(dtype=np.float32), make(loss=sn.BCE(reduction="sum"))):
         assert stack_key(other) != base
     leaky = [make(activation=lambda a=a: sn.layers.LeakyReLU(a)) for a in (0.01, 0.2)]

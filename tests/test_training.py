@@ -12,10 +12,11 @@ def moons():
     return make_moons(200, noise=0.2, random_state=1)
 
 
-def make_trainer(batch_size=None, seed=0, lr=0.5, dtype=np.float64, shuffle=True):
+def make_trainer(batch_size=None, seed=0, lr=0.5, dtype=np.float64, shuffle=True,
+                 drop_last=False):
     model = sn.mlp([2, 8, 1], seed=0, dtype=dtype)
     return sn.Trainer(model, sn.BCE(), sn.SGD(lr), batch_size=batch_size, shuffle=shuffle,
-                      seed=seed)
+                      seed=seed, drop_last=drop_last)
 
 
 def test_history_has_one_row_per_epoch_with_validation_columns(moons):
@@ -50,6 +51,57 @@ def test_last_partial_batch_is_used_not_dropped():
     model = sn.mlp([1, 1], output="sigmoid", seed=0)
     sn.Trainer(model, sn.BCE(), CountingSGD(0.1), batch_size=4).fit(X, y, 2)
     assert CountingSGD.steps == 2 * 3  # batches of 4, 4 and 2
+
+
+def test_drop_last_trains_on_the_full_batches_only(moons):
+    """Unshuffled, dropping the last partial batch is training on the samples before it."""
+    X, y = moons  # 200 samples in batches of 48: 4 full batches, 8 dropped
+    dropped = make_trainer(batch_size=48, shuffle=False, drop_last=True)
+    history = dropped.fit(X, y, 5)
+    reference = make_trainer(batch_size=48, shuffle=False)
+    expected = reference.fit(X[:192], y[:192], 5)
+    np.testing.assert_array_equal(history["loss"], expected["loss"])  # the mean over 192
+    np.testing.assert_array_equal(dropped.model[0].weight, reference.model[0].weight)
+    assert dropped.batch_slices(200)[-1] == slice(144, 192)
+    assert make_trainer(batch_size=48).batch_slices(200)[-1] == slice(192, 200)
+    assert make_trainer(batch_size=500).batch_slices(200) == [slice(0, 200)]
+
+
+def test_cumulative_shuffle_permutes_the_last_epochs_order(moons):
+    """Each epoch's data is the last epoch's data permuted again, as a loader that shuffles
+    its dataset in place: checked against one-epoch fits on data permuted by hand."""
+    X, y = moons
+    trainer = make_trainer(batch_size=32, shuffle="cumulative", seed=4)
+    history = trainer.fit(X, y, 6)
+    draws = np.random.default_rng(4)  # the trainer's own generator, replayed
+    reference = make_trainer(batch_size=32, shuffle=False)
+    Xs, ys, losses = X, y, []
+    for _ in range(6):
+        order = draws.permutation(len(X))
+        Xs, ys = Xs[order], ys[order]
+        losses.append(reference.fit(Xs, ys, 1)["loss"].iloc[0])
+    np.testing.assert_array_equal(history["loss"], losses)
+    np.testing.assert_array_equal(X[trainer.order_], Xs)
+
+
+def test_a_trainer_can_continue_the_generator_that_drew_the_weights(moons):
+    X, y = moons
+    rng = np.random.RandomState(7)
+    model = sn.mlp([2, 8, 1], seed=rng)
+    trainer = sn.Trainer(model, sn.BCE(), sn.SGD(0.5), batch_size=50, seed=rng)
+    assert trainer.rng is rng
+    replay = np.random.RandomState(7)
+    sn.mlp([2, 8, 1], seed=replay)  # the same weight draws
+    assert np.array_equal(trainer.epoch_order(200), replay.permutation(200))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"shuffle": "sometimes"}, "shuffle must be True, False or 'cumulative'"),
+    ({"drop_last": "yes"}, "drop_last must be True or False"),
+])
+def test_trainer_batching_arguments_are_validated(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sn.Trainer(sn.mlp([2, 1]), sn.BCE(), sn.SGD(0.1), **kwargs)
 
 
 def test_same_seed_gives_identical_histories_and_other_seeds_differ(moons):
@@ -171,3 +223,24 @@ def test_tutorial_000_multi_output_bce_with_summed_loss_fits_the_toy_data():
                          shuffle=False).fit(X, Y, 2000)
     assert history["loss"].iloc[-1] < 0.1 * history["loss"].iloc[0]
     assert np.array_equal(model.forward(X) > 0.5, Y > 0.5)
+
+
+def test_tutorial_initializers_draw_as_the_tutorials_scripts_do():
+    """One RandomState, layer by layer: the numpy tutorials' randn(out, in) (* 0.1) then
+    randn(out); PyTorch/Keras-style weights with zero biases that draw nothing."""
+    for name, scale in (("standard_normal", 1.0), ("scaled_normal", 0.1)):
+        model = sn.mlp([3, 5, 2], init=name, seed=42)
+        rng = np.random.RandomState(42)
+        for layer in (model[0], model[2]):
+            n_in, n_out = layer.weight.shape
+            np.testing.assert_array_equal(layer.weight, (rng.randn(n_out, n_in) * scale).T)
+            np.testing.assert_array_equal(layer.bias, rng.randn(n_out) * scale)
+    for name, bound in (("torch_uniform_zero_bias", lambda i, o: 1 / np.sqrt(i)),
+                        ("glorot_uniform_zero_bias", lambda i, o: np.sqrt(6 / (i + o)))):
+        model = sn.mlp([3, 5, 2], init=name, seed=9)
+        rng = np.random.RandomState(9)
+        for layer in (model[0], model[2]):
+            n_in, n_out = layer.weight.shape
+            b = bound(n_in, n_out)
+            np.testing.assert_array_equal(layer.weight, rng.uniform(-b, b, (n_in, n_out)))
+            np.testing.assert_array_equal(layer.bias, np.zeros(n_out))

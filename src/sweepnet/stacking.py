@@ -49,7 +49,7 @@ def stack_key(trainer: Trainer) -> tuple | None:
 
     Equal keys mean the same architecture (layer types, settings, shapes,
     dtype), the same loss, the same optimizer code path (its ``stack_key``),
-    batch size and shuffling. Stackable layers are ``Linear`` and parameter-free
+    batch size, shuffling and ``drop_last``. Stackable layers are ``Linear`` and parameter-free
     elementwise activations (``Activation`` subclasses, plugins included) and
     ``Softmax``; built-in losses and optimizers only.
     """
@@ -66,7 +66,7 @@ def stack_key(trainer: Trainer) -> tuple | None:
     if type(loss) not in STACKABLE_LOSSES or type(optimizer) not in STACKABLE_OPTIMIZERS:
         return None
     return (tuple(layers), type(loss), _settings(loss), optimizer.stack_key(),
-            trainer.batch_size, bool(trainer.shuffle))
+            trainer.batch_size, trainer.shuffle, trainer.drop_last)
 
 
 def _stack_models(models: Sequence[Sequential]) -> Sequential:
@@ -105,11 +105,9 @@ class _Data:
             self.X = self.X[models]
         self.Y = self.Y[models]
 
-    def batches(self, size: int | None, orders: np.ndarray | None):
+    def batches(self, slices: list[slice], orders: np.ndarray | None):
         """The epoch's mini-batches, each model's rows in its own order."""
         X, Y, n = self.X, self.Y, self.n
-        if size is None or size >= n:
-            return ((X, Y),)
         if orders is not None:  # each model's rows in its order: one flat take (~10x faster
             m = len(Y)          # than X[rows, orders])
             flat = (orders + np.arange(m)[:, None] * n).ravel()
@@ -118,8 +116,8 @@ class _Data:
             X = X.reshape(m, n, -1)
             Y = np.take(Y.reshape(m * n, -1), flat, axis=0).reshape(m, n, -1)
         if X.ndim == 2:
-            return [(X[i:i + size], Y[:, i:i + size]) for i in range(0, n, size)]
-        return [(X[:, i:i + size], Y[:, i:i + size]) for i in range(0, n, size)]
+            return [(X[s], Y[:, s]) for s in slices]
+        return [(X[:, s], Y[:, s]) for s in slices]
 
 
 def fit_stack(trainers: Sequence[Trainer], data: Sequence[tuple], epochs: Sequence[int],
@@ -174,7 +172,8 @@ def fit_stack(trainers: Sequence[Trainer], data: Sequence[tuple], epochs: Sequen
     loss = copy.copy(first.loss)
     fused = loss.fuses_with(model.layers[-1])
     weight_by_size = loss.reduction == "mean"
-    shuffle = first.shuffle and first.batch_size is not None and first.batch_size < train.n
+    slices = first.batch_slices(train.n)
+    seen = sum(s.stop - s.start for s in slices)
     active = np.arange(len(trainers))  # the trainers whose models are in the stack
     rows: list[list[dict]] = [[] for _ in trainers]
     statuses = [OK] * len(trainers)
@@ -193,11 +192,11 @@ def fit_stack(trainers: Sequence[Trainer], data: Sequence[tuple], epochs: Sequen
             epoch = 0
             while active.size:
                 epoch += 1
-                orders = np.stack([trainers[i].rng.permutation(train.n) for i in active]
-                                  ) if shuffle else None
+                orders = [trainers[i].epoch_order(train.n) for i in active]
+                orders = None if orders[0] is None else np.stack(orders)
                 totals = np.zeros(active.size)
                 broken = np.zeros(active.size, dtype=bool)
-                for xb, yb in train.batches(first.batch_size, orders):
+                for xb, yb in train.batches(slices, orders):
                     losses = loss.forward(model.forward(xb), yb)
                     added = totals + (losses * xb.shape[-2] if weight_by_size else losses)
                     totals = np.where(broken, totals, added)
@@ -217,7 +216,7 @@ def fit_stack(trainers: Sequence[Trainer], data: Sequence[tuple], epochs: Sequen
                     else:
                         optimizer.step(model.layers)
                     broken = frozen
-                epoch_loss = totals / train.n if weight_by_size else totals
+                epoch_loss = totals / seen if weight_by_size else totals
                 new_rows = [{"epoch": epoch, "loss": float(value)} for value in epoch_loss]
                 if val is not None:
                     out = model.forward(val.X)

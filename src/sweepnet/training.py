@@ -48,13 +48,24 @@ class Trainer:
         The network, a :mod:`~sweepnet.losses` loss and an
         :mod:`~sweepnet.optimizers` optimizer.
     batch_size : int or None, default=None
-        Samples per update; ``None`` is full-batch gradient descent. The last,
-        smaller batch of an epoch is used, not dropped.
-    shuffle : bool, default=True
-        Reshuffle the samples every epoch (mini-batches only).
-    seed : int or None, default=0
-        Seed of the trainer's own shuffling generator: the same seed gives
-        bit-identical histories.
+        Samples per update; ``None`` (or at least the number of samples) is
+        full-batch gradient descent.
+    shuffle : bool or "cumulative", default=True
+        Mini-batches only. ``True``: every epoch takes a fresh permutation of
+        the samples, ``rng.permutation(n)``. ``"cumulative"``: every epoch
+        permutes the previous epoch's order, as a data loader that shuffles
+        its dataset in place does (tutorial 001); the orders are as random,
+        the draws differ. ``False``: the samples in the order given.
+    seed : int, None, RandomState or Generator, default=0
+        The generator of the batch orders: an integer seeds a generator of
+        the trainer's own (``np.random.default_rng(seed)``: the same seed
+        gives bit-identical histories); a ``RandomState`` or ``Generator`` is
+        used as it is, e.g. the one that drew the model's initial weights, as
+        in a script that calls ``np.random.seed`` once.
+    drop_last : bool, default=False
+        Drop the last mini-batch of an epoch when it is smaller than
+        ``batch_size`` (PyTorch's ``DataLoader(drop_last=True)``); the epoch's
+        loss is then the mean over the samples it trained on.
 
     Attributes
     ----------
@@ -62,11 +73,14 @@ class Trainer:
         ``"ok"``, or ``"diverged"`` when a non-finite loss stopped training.
     history_ : pandas.DataFrame
         The history returned by the last :meth:`fit`.
+    order_ : ndarray or None
+        With ``shuffle="cumulative"``: the order of the samples in the last
+        epoch (``X[order_]`` is the data as that epoch's loader held it).
     """
 
     def __init__(self, model: Sequential, loss: Loss, optimizer: Optimizer,
-                 batch_size: int | None = None, shuffle: bool = True, seed: int | None = 0
-                 ) -> None:
+                 batch_size: int | None = None, shuffle: bool | str = True, seed=0,
+                 drop_last: bool = False) -> None:
         if batch_size is not None and (
             not isinstance(batch_size, (int, np.integer)) or batch_size < 1
         ):
@@ -74,9 +88,16 @@ class Trainer:
         if not isinstance(model, Sequential):
             model = Sequential(model)
         self.model, self.loss, self.optimizer = model, loss, optimizer
+        if shuffle not in (True, False, "cumulative"):
+            raise ValueError(f"shuffle must be True, False or 'cumulative', got {shuffle!r}")
+        if drop_last not in (True, False):
+            raise ValueError(f"drop_last must be True or False, got {drop_last!r}")
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.rng = np.random.default_rng(seed)
+        self.drop_last = bool(drop_last)
+        self.rng = seed if isinstance(seed, (np.random.RandomState, np.random.Generator)) \
+            else np.random.default_rng(seed)
+        self.order_: np.ndarray | None = None
         check_output_layer(model, loss)
 
     def prepare(self, X, y, what: str = "data") -> tuple[np.ndarray, np.ndarray]:
@@ -97,14 +118,33 @@ class Trainer:
         n_outputs = self.model.forward(X[:1]).shape[-1]
         return X, self.loss.prepare_targets(y, n_outputs).astype(X.dtype)
 
-    def _batches(self, X, Y):
-        n, size = X.shape[0], self.batch_size
+    def batch_slices(self, n: int) -> list[slice]:
+        """Each mini-batch's rows of an epoch's (ordered) ``n`` samples."""
+        size = self.batch_size
         if size is None or size >= n:
-            return ((X, Y),)
-        if self.shuffle:
-            order = self.rng.permutation(n)
+            return [slice(0, n)]
+        stop = n - n % size if self.drop_last else n
+        return [slice(i, min(i + size, n)) for i in range(0, stop, size)]
+
+    def epoch_order(self, n: int) -> np.ndarray | None:
+        """The order of the ``n`` samples for the next epoch (``None``: as given).
+
+        Draws from the trainer's generator only for shuffled mini-batches.
+        """
+        if not self.shuffle or self.batch_size is None or self.batch_size >= n:
+            return None
+        order = self.rng.permutation(n)
+        if self.shuffle == "cumulative":
+            if self.order_ is None or len(self.order_) != n:
+                self.order_ = np.arange(n)
+            order = self.order_ = self.order_[order]
+        return order
+
+    def _batches(self, X, Y):
+        order = self.epoch_order(X.shape[0])
+        if order is not None:
             X, Y = X[order], Y[order]
-        return [(X[i:i + size], Y[i:i + size]) for i in range(0, n, size)]
+        return [(X[s], Y[s]) for s in self.batch_slices(X.shape[0])]
 
     def fit(self, X, y, epochs: int, validation_data: tuple | None = None,
             on_epoch_end: Callable[[dict], None] | None = None):
@@ -147,6 +187,7 @@ class Trainer:
         start = time.perf_counter()
         # overflow in a diverging run is caught below as a non-finite loss
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            seen = sum(s.stop - s.start for s in self.batch_slices(X.shape[0]))
             for epoch in range(1, int(epochs) + 1):
                 total = 0.0
                 for xb, yb in self._batches(X, Y):
@@ -160,7 +201,7 @@ class Trainer:
                         model.backward(loss.backward())
                     step(layers)
                 row = {"epoch": epoch,
-                       "loss": total / X.shape[0] if weight_by_size else total}
+                       "loss": total / seen if weight_by_size else total}
                 if validation_data is not None:
                     out = model.forward(X_val)
                     row["val_loss"] = loss.forward(out, Y_val)
