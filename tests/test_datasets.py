@@ -110,7 +110,35 @@ def test_csv_reproduces_tutorial_002(tmp_path):
     assert X.shape == (569, 2) and X.dtype == np.float64
     np.testing.assert_allclose(X, data.data[["mean texture", "mean radius"]].to_numpy())
     np.testing.assert_array_equal(y, data.target.to_numpy() == 0)
-    assert registry.datasets.get("csv")(path, "diagnosis", "M")[0].shape == (569, 3)
+    # without features=, every column but the target and the row identifier
+    X_all, _ = registry.datasets.get("csv")(path, "diagnosis", "M")
+    np.testing.assert_array_equal(X_all, data.data[["mean radius", "mean texture"]].to_numpy())
+
+
+@pytest.mark.parametrize("name", ["id", "ID", "patient_id", "Unnamed: 0", "index", "row id"])
+def test_csv_never_takes_a_row_identifier_as_a_feature_unless_asked(tmp_path, name, caplog):
+    path = write(tmp_path, f"{name},x,label\n101,0.5,0\n102,1.5,1\n103,2.5,0\n")
+    with caplog.at_level("INFO", logger="sweepnet"):
+        X, y = csv(path, target="label")
+    assert X.tolist() == [[0.5], [1.5], [2.5]] and y.tolist() == [0, 1, 0]
+    assert f"column {name!r} looks like a row identifier" in caplog.text
+    assert csv(path, target="label", features=[name, "x"])[0][:, 0].tolist() == [101, 102, 103]
+
+
+def test_csv_skips_an_empty_unnamed_column_and_names_an_empty_named_one(tmp_path, caplog):
+    # Kaggle's bdiag.csv ends every line with a comma: pandas reads an "Unnamed: 3" column
+    path = write(tmp_path, "id,diagnosis,radius_mean,texture_mean,\n"
+                           "1,M,17.99,10.38,\n2,B,13.54,14.36,\n3,M,20.57,17.77,\n")
+    with caplog.at_level("INFO", logger="sweepnet"):
+        X, y = csv(path, target="diagnosis", positive="M")
+    assert X.tolist() == [[17.99, 10.38], [13.54, 14.36], [20.57, 17.77]]
+    assert y.tolist() == [1, 0, 1]
+    assert "column 'Unnamed: 4' is empty in every row" in caplog.text
+    # a named empty column is a feature the user may want: the message says what is wrong
+    path = write(tmp_path, "a,b,label\n1,,0\n2,,1\n")
+    with pytest.raises(DatasetError, match=r"feature column\(s\) 'b' with no value in any "
+                                           r"row; leave them out with features="):
+        csv(path, target="label")
 
 
 def test_csv_target_coding(tmp_path):
@@ -376,3 +404,22 @@ def test_csv_is_parsed_once_for_many_jobs_and_again_when_the_file_changes(tmp_pa
 def test_csv_tab_can_be_written_as_an_override_gives_it(tmp_path, name):
     path = write(tmp_path, "a\tb\ty\n1\t2\t0\n3\t4\t1\n")
     assert csv(path, target="y", delimiter=name)[0].tolist() == [[1, 2], [3, 4]]
+
+
+def test_breast_cancer_features_by_either_name_and_tutorial_002s_labels():
+    data = load_breast_cancer(as_frame=True)
+    expected = data.data[["mean texture", "mean radius"]].to_numpy()
+    for names in (["texture_mean", "radius_mean"], ["mean texture", "mean radius"]):
+        X, y = breast_cancer(features=names, positive="malignant")
+        np.testing.assert_array_equal(X, expected)
+        np.testing.assert_array_equal(y, (data.target == 0).to_numpy())
+    X, _ = breast_cancer(features=["concave points_worst", "fractal_dimension_se"])
+    np.testing.assert_array_equal(
+        X, data.data[["worst concave points", "fractal dimension error"]].to_numpy())
+    with pytest.raises(DatasetError, match="unknown feature.*'radius_mena'.*'mean radius'"):
+        breast_cancer(features=["radius_mena"])
+    with pytest.raises(DatasetError, match="positive must be 'benign'"):
+        breast_cancer(positive="M")
+    X, y = breast_cancer()
+    X[0, 0], y[0] = -1, 7  # callers get copies
+    assert breast_cancer()[0][0, 0] != -1 and breast_cancer()[1][0] != 7

@@ -8,6 +8,7 @@ Each is registered in the ``sweepnet.datasets`` entry-point group (see
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -78,33 +79,75 @@ def circles(n_samples: int = 1000, noise: float = 0.1, factor: float = 0.5, seed
     return X.astype(np.float64), y.astype(np.int64)
 
 
-def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
+def breast_cancer(features: Sequence[str] | None = None, positive: str = "benign"
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """The Wisconsin breast cancer data (scikit-learn's ``load_breast_cancer``).
 
-    Bundled with scikit-learn: nothing is downloaded. The labels are
-    scikit-learn's, unchanged: **0 = malignant, 1 = benign** (212 and 357
-    samples). Tutorial 002 uses the opposite coding (malignant "M" -> 1); for
-    that, use ``1 - y`` or the ``csv`` dataset with ``positive="M"``.
+    Bundled with scikit-learn: nothing is downloaded. The same 569 samples as
+    Kaggle's ``bdiag.csv`` (tutorial 002).
+
+    Parameters
+    ----------
+    features : sequence of str, optional
+        Keep these features, in this order: scikit-learn's names (``"mean
+        radius"``, ``"radius error"``, ``"worst radius"``) or the CSV's
+        (``"radius_mean"``, ``"radius_se"``, ``"radius_worst"``). None: all 30.
+    positive : {"benign", "malignant"}, default="benign"
+        The class labelled 1. ``"benign"`` keeps scikit-learn's labels (0 =
+        malignant, 1 = benign: 212 and 357 samples); ``"malignant"`` is
+        tutorial 002's coding (``diagnosis`` M -> 1).
 
     Returns
     -------
-    X : ndarray of shape (569, 30), float64
-        The 30 features, unscaled.
+    X : ndarray of shape (569, n_features), float64
+        The features, unscaled.
     y : ndarray of shape (569,), int64
-        0 = malignant, 1 = benign.
     """
-    X, y = _bundled("load_breast_cancer")
-    return X.copy(), y.copy()
+    if positive not in ("benign", "malignant"):
+        raise DatasetError(f"breast_cancer: positive must be 'benign' (scikit-learn's labels) "
+                           f"or 'malignant' (tutorial 002's), got {positive!r}.")
+    X, y, names = _bundled("load_breast_cancer")
+    if features is not None:
+        X = X[:, _feature_columns(features, names)]
+    return X.copy(), (1 - y if positive == "malignant" else y.copy())
+
+
+def _csv_name(name: str) -> str:
+    """A breast-cancer feature's scikit-learn name in ``bdiag.csv``'s spelling
+    (``"mean fractal dimension"`` -> ``"fractal_dimension_mean"``, ``"worst concave points"``
+    -> ``"concave points_worst"``)."""
+    name = name.replace("fractal dimension", "fractal_dimension")
+    if name.startswith("mean "):
+        return f"{name[5:]}_mean"
+    if name.startswith("worst "):
+        return f"{name[6:]}_worst"
+    return name.replace(" error", "_se")
+
+
+def _feature_columns(features, names: tuple[str, ...]) -> list[int]:
+    """The columns of ``features`` (either spelling), or a message listing the names."""
+    if isinstance(features, str):
+        features = [features]
+    index = {name: i for i, name in enumerate(names)}
+    index.update({_csv_name(name): i for i, name in enumerate(names)})
+    unknown = [f for f in features if f not in index]
+    if unknown or not features:
+        raise DatasetError(
+            f"breast_cancer: unknown feature(s) {', '.join(map(repr, unknown)) or '(none given)'}"
+            f"; the features are {', '.join(map(repr, names))} (or in the CSV's spelling "
+            f"{_csv_name(names[0])!r}, {_csv_name(names[10])!r}, {_csv_name(names[20])!r}, ...).")
+    return [index[f] for f in features]
 
 
 @functools.cache
-def _bundled(loader: str) -> tuple[np.ndarray, np.ndarray]:
-    """A data set bundled with scikit-learn, parsed once per process (a sweep loads it
-    for every job); callers get copies."""
+def _bundled(loader: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """A data set bundled with scikit-learn and its feature names, parsed once per process
+    (a sweep loads it for every job); callers copy the arrays."""
     import sklearn.datasets
 
-    X, y = getattr(sklearn.datasets, loader)(return_X_y=True)
-    return X.astype(np.float64), y.astype(np.int64)
+    bunch = getattr(sklearn.datasets, loader)()
+    return (bunch.data.astype(np.float64), bunch.target.astype(np.int64),
+            tuple(map(str, bunch.feature_names)))
 
 
 def digits(n_class: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +174,7 @@ def digits(n_class: int = 10) -> tuple[np.ndarray, np.ndarray]:
             f"digits: n_class must be an integer from 2 (the 0-vs-1 task) to 10 (all "
             f"digits), got {n_class!r}."
         )
-    X, y = _bundled("load_digits")
+    X, y, _ = _bundled("load_digits")
     keep = y < n_class  # what load_digits(n_class=...) keeps, in the same order
     return X[keep], y[keep]
 

@@ -5,7 +5,9 @@ pandas is imported inside :func:`csv`, so importing this module stays cheap.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +16,11 @@ import numpy as np
 from .split import DatasetError
 
 _DELIMITERS = {",": "','", ";": "';'", "\t": "'\\t' (tab)", "|": "'|'"}
+
+#: column names that identify rows rather than describe them: never features unless asked
+_ID_NAME = re.compile(r"(?i)^(id|index|unnamed: 0)$|[ _]id$")
+
+log = logging.getLogger("sweepnet")
 
 
 def csv(path: str | os.PathLike, target: str, positive=None,
@@ -44,7 +51,11 @@ def csv(path: str | os.PathLike, target: str, positive=None,
           the positive class with ``positive=``.
     features : sequence of str, optional
         The feature columns, in this order. None (the default) means every
-        column except the target. Feature columns must be numeric.
+        column except the target, an identifier column (named ``id``,
+        ``index``, ``..._id``; list it in ``features`` to use it) and an
+        unnamed column that is empty in every row (what a trailing delimiter
+        makes, e.g. Kaggle's ``bdiag.csv``); each one left out is logged.
+        Feature columns must be numeric.
     delimiter : str, default=","
         The field separator, e.g. ``";"`` or ``"\\t"``; a tab may also be written
         ``"tab"`` or as backslash-t (what the override ``dataset.delimiter='\\t'``
@@ -129,7 +140,7 @@ def _read(file: Path, target, positive, features, delimiter):
                 f"delimiter={others[0]!r} to read it"
             )
     if features is None:
-        features = [c for c in frame.columns if c != target]
+        features = _default_features(frame, target, file)
     else:
         features = list(features)
     missing = [c for c in [target, *features] if c not in frame.columns]
@@ -158,6 +169,13 @@ def _read(file: Path, target, positive, features, delimiter):
             f"numbers first."
         )
     holes = table.isna()
+    empty = [c for c in features if holes[c].all()]
+    if empty:
+        raise DatasetError(
+            f"the CSV file {file} has feature column(s) {', '.join(map(repr, empty))} with no "
+            f"value in any row; leave them out with features= (the columns found are: "
+            f"{', '.join(map(repr, columns))})."
+        )
     if holes.to_numpy().any():
         counts = holes.sum()
         per_column = ", ".join(f"{c!r} ({n})" for c, n in counts.items() if n)
@@ -170,6 +188,24 @@ def _read(file: Path, target, positive, features, delimiter):
     X = table[features].to_numpy(dtype=np.float64)
     y = _labels(table[target], target, positive, file)
     return X, y
+
+
+def _default_features(frame, target: str, file: Path) -> list:
+    """Every column but the target, identifier columns and empty unnamed columns (logged)."""
+    features = []
+    for column in frame.columns:
+        name = str(column)
+        if column == target:
+            continue
+        if name.startswith("Unnamed: ") and frame[column].isna().all():
+            log.info(f"{file.name}: column {name!r} is empty in every row (a trailing "
+                     f"delimiter?); it is not a feature")
+        elif _ID_NAME.search(name):
+            log.info(f"{file.name}: column {name!r} looks like a row identifier; it is not a "
+                     f"feature (to use it, list the features with features=)")
+        else:
+            features.append(column)
+    return features
 
 
 def _labels(column, target: str, positive, file: Path) -> np.ndarray:
