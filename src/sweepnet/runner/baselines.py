@@ -1,8 +1,13 @@
-"""scikit-learn baselines trained beside a run (``baseline=sklearn``).
+"""scikit-learn baselines trained beside a run (``baseline=sklearn`` or ``sklearn_stopping``).
 
 Tutorials 001 and 003 compare their numpy networks with scikit-learn's
 ``LogisticRegression`` and an ``MLPClassifier`` of the same architecture and
-optimizer settings; this trains both on the run's own split.
+optimizer settings; this trains both on the run's own split. With
+``baseline=sklearn`` the ``MLPClassifier`` trains every epoch (``tol=0``), so
+its loss curve compares with the run's; with ``baseline=sklearn_stopping`` it
+keeps scikit-learn's own stopping rule (``tol=1e-4``, ``n_iter_no_change=10``,
+its defaults), as tutorial 003's study does, and records where it stopped
+(``n_iter``): a learning rate whose loss sits on a plateau stops early.
 """
 
 from __future__ import annotations
@@ -28,9 +33,10 @@ def mlp_classifier_settings(cfg: Any, experiment: Experiment) -> dict | str:
     batch_size = trainer.batch_size or n
     settings = dict(hidden_layer_sizes=tuple(model.hidden),
                     activation=SKLEARN_ACTIVATIONS[model.activation], batch_size=batch_size,
-                    max_iter=experiment.epochs, shuffle=bool(trainer.shuffle), tol=0.0,
-                    n_iter_no_change=experiment.epochs + 1, learning_rate="constant",
-                    random_state=cfg.seed)
+                    max_iter=experiment.epochs, shuffle=bool(trainer.shuffle),
+                    learning_rate="constant", random_state=cfg.seed)
+    if cfg.get("baseline") != "sklearn_stopping":
+        settings.update(tol=0.0, n_iter_no_change=experiment.epochs + 1)
     if opt.name == "sgd":
         settings.update(solver="sgd", learning_rate_init=opt.lr, momentum=opt.momentum,
                         nesterovs_momentum=opt.nesterov,
@@ -71,5 +77,6 @@ def sklearn_baselines(cfg: Any, experiment: Experiment) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         mlp.fit(X, y)
-    out["mlp"] = {"final_loss": float(mlp.loss_curve_[-1]), **scores(mlp)}
+    out["mlp"] = {"final_loss": float(mlp.loss_curve_[-1]), "n_iter": int(mlp.n_iter_),
+                  **scores(mlp)}
     return out

@@ -26,6 +26,8 @@ from ..registry import RegistryError
 from ..training import Trainer, check_output_layer
 
 DTYPES = ("float32", "float64")
+#: ``baseline``: none, or scikit-learn's (runner/baselines.py) without or with its stopping rule
+BASELINES = (None, "sklearn", "sklearn_stopping")
 
 
 class ConfigError(ValueError):
@@ -114,7 +116,8 @@ def _check_types(key: str, factory: Any, params: dict) -> None:
 
 
 ROOT_KEYS = ("dataset", "model", "loss", "optimizer", "trainer", "seed", "baseline", "report")
-TRAINER_KEYS = ("epochs", "batch_size", "shuffle", "dtype", "log_every")
+TRAINER_KEYS = ("epochs", "batch_size", "shuffle", "shuffle_rng", "drop_last", "dtype",
+                "log_every")
 
 
 def suggestion(name: str, options, prefix: str = "") -> str:
@@ -268,7 +271,8 @@ def n_outputs_for(loss: Loss, y: np.ndarray, loss_name: str) -> int:
     return 1
 
 
-def build_model(cfg: Any, n_features: int, n_outputs: int, seed: int, dtype: str) -> Sequential:
+def build_model(cfg: Any, n_features: int, n_outputs: int, seed, dtype: str) -> Sequential:
+    """The network ``cfg`` names; ``seed`` (an int or a ``RandomState``) draws its weights."""
     name, params = _split_off(_plain(cfg), "model")
     if name == "mlp":
         check_keys(params, ("hidden", "activation", "output", "init"), "model.")
@@ -293,7 +297,7 @@ def build_model(cfg: Any, n_features: int, n_outputs: int, seed: int, dtype: str
     raise ConfigError(f"model.name must be 'mlp' or 'layers', got {name!r}")
 
 
-def _build_layer_list(params: dict, n_features: int, n_outputs: int, seed: int,
+def _build_layer_list(params: dict, n_features: int, n_outputs: int, seed,
                       dtype: str) -> Sequential:
     from ..layers.init import as_random_state
 
@@ -347,8 +351,10 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
     and split dataset by its config and seed: jobs that differ only in other
     values (a learning rate) share one dataset, loaded once.
     """
-    if cfg.get("baseline") not in (None, "sklearn"):
-        raise ConfigError(f"baseline must be null or 'sklearn', got {cfg.get('baseline')!r}")
+    if cfg.get("baseline") not in BASELINES:
+        raise ConfigError(f"baseline must be null, 'sklearn' (scikit-learn's MLPClassifier "
+                          f"trains every epoch) or 'sklearn_stopping' (with its own stopping "
+                          f"rule), got {cfg.get('baseline')!r}")
     try:
         report_options(cfg)
     except ValueError as error:
@@ -364,8 +370,16 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
     if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 0:
         raise ConfigError(f"trainer.log_every must be a non-negative integer, got {log_every!r}")
     shuffle = trainer_cfg.get("shuffle", True)
-    if not isinstance(shuffle, bool):
-        raise ConfigError(f"trainer.shuffle must be true or false, got {shuffle!r}")
+    if not (isinstance(shuffle, bool) or shuffle == "cumulative"):
+        raise ConfigError(f"trainer.shuffle must be true, false or cumulative, got {shuffle!r}")
+    shuffle_rng = trainer_cfg.get("shuffle_rng", "own")
+    if shuffle_rng not in ("own", "init"):
+        raise ConfigError(f"trainer.shuffle_rng must be 'own' (a generator of the trainer's, "
+                          f"seeded with seed) or 'init' (the one that drew the initial "
+                          f"weights), got {shuffle_rng!r}")
+    drop_last = trainer_cfg.get("drop_last", False)
+    if not isinstance(drop_last, bool):
+        raise ConfigError(f"trainer.drop_last must be true or false, got {drop_last!r}")
     dtype = trainer_cfg.get("dtype", "float64")
     if dtype not in DTYPES:
         raise ConfigError(f"trainer.dtype must be one of {DTYPES}, got {dtype!r}")
@@ -388,7 +402,8 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
         if data is None:
             data = data_cache[key] = load_data(dataset, seed)
     n_outputs = n_outputs_for(loss, data.y_train, loss_name)
-    model = build_model(cfg.model, data.X_train.shape[1], n_outputs, seed, dtype)
+    init_rng = np.random.RandomState(seed)  # draws the weights, layer by layer
+    model = build_model(cfg.model, data.X_train.shape[1], n_outputs, init_rng, dtype)
     if isinstance(model.layers[-1], Softmax) and n_outputs == 1:
         raise ConfigError("the network ends in a Softmax over a single output, which is "
                           "always 1; use model.output=sigmoid for one output")
@@ -396,8 +411,8 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
         check_output_layer(model, loss)
     except ValueError as error:
         raise ConfigError(f"model and loss do not fit together: {error}") from None
-    trainer = Trainer(model, loss, optimizer, batch_size=batch_size,
-                      shuffle=shuffle, seed=seed)
+    trainer = Trainer(model, loss, optimizer, batch_size=batch_size, shuffle=shuffle,
+                      seed=init_rng if shuffle_rng == "init" else seed, drop_last=drop_last)
     try:  # every shape, before the first step
         X = data.X_train.astype(dtype)
         trainer.prepare(X, data.y_train, "training data")

@@ -74,6 +74,26 @@ def _surface(experiment) -> dict | None:
     return decision_surface(predict, X, experiment.y_train)
 
 
+_BASELINE_NAMES = {"logreg": "LogisticRegression", "mlp": "MLPClassifier"}
+
+
+def _baseline_scores(baselines: dict) -> str:
+    """One line for the log: each baseline's validation (or training) accuracy."""
+    parts = []
+    for key, scores in baselines.items():
+        name = _BASELINE_NAMES.get(key, key)
+        if "skipped" in scores:
+            parts.append(f"{name} skipped ({scores['skipped']})")
+            continue
+        column = "val_accuracy" if "val_accuracy" in scores else "train_accuracy"
+        which = "validation" if column == "val_accuracy" else "training"
+        text = f"{name} {which} accuracy {scores[column]:.4g}"
+        if "n_iter" in scores:
+            text += f" after {scores['n_iter']} iterations"
+        parts.append(text)
+    return "; ".join(parts)
+
+
 def _keep_trained(run_dir: Path, record: dict, experiment, history, status: str) -> None:
     """Write what a run trained (its history and weights) and fill ``record`` with it."""
     rundir.write_history(run_dir, history)
@@ -143,7 +163,7 @@ def finish_run(run: Run, history=None, error: BaseException | None = None) -> di
             surface = _surface(run.experiment)
             if surface is not None:
                 rundir.write_surface(run.run_dir, surface)
-            if run.cfg.get("baseline") == "sklearn":
+            if run.cfg.get("baseline") is not None:
                 from .baselines import sklearn_baselines
 
                 record["baselines"] = sklearn_baselines(run.cfg, run.experiment)
@@ -158,9 +178,15 @@ def finish_run(run: Run, history=None, error: BaseException | None = None) -> di
     rundir.write_result(run.run_dir, record)
     what = " ".join(record["overrides"]) or "(defaults)"
     if error is None:
-        loss = record["final"].get("loss", float("nan"))
-        log.info(f"{run.label}: {what}: {record['status']}, final loss {loss:.6g} after "
-                 f"{record['epochs']} epochs ({record['wall_time']:.1f} s)")
+        final = record["final"]
+        accuracy = final.get("val_accuracy")
+        log.info(f"{run.label}: {what}: {record['status']}, final loss "
+                 f"{final.get('loss', float('nan')):.6g}"
+                 + ("" if accuracy is None else f", validation accuracy {accuracy:.4g}")
+                 + f" after {record['epochs']} epochs ({record['wall_time']:.1f} s)")
+        if record.get("baselines"):
+            log.info(f"{run.label}: scikit-learn on the same data: "
+                     f"{_baseline_scores(record['baselines'])}")
     else:
         log.error(f"{run.label}: {what}: failed: {record['error']}")
     return record

@@ -52,6 +52,8 @@ COLUMN_LABELS = {"loss": "training loss", "val_loss": "validation loss",
 SINGLE_SIZE = (9.0, 5.0)
 PANEL_SIZE = (3.0, 2.5)
 MAX_DIVERGED_ENTRIES = 6  # per panel legend
+#: the summary column of the epoch where MLPClassifier stopped (``baseline=sklearn_stopping``)
+SKLEARN_STOP = "sklearn_mlp_n_iter"
 
 
 @dataclass
@@ -94,7 +96,8 @@ def plot_curves(history: pd.DataFrame, summary: pd.DataFrame, plateaus: pd.DataF
         Long: ``job``, the swept parameters, ``epoch``, ``column``.
     summary : DataFrame
         One row per job: ``job``, the swept parameters, ``status``, ``diverged``,
-        ``diverged_epoch``, ``convergence_epoch`` (and ``group``, else added).
+        ``diverged_epoch``, ``convergence_epoch`` (and ``group``, else added);
+        ``sklearn_mlp_n_iter`` when scikit-learn's baseline ran.
     plateaus : DataFrame or None
         ``job``, ``start``, ``end`` (1-based, inclusive); drawn on ``loss`` only.
     roles : Roles
@@ -111,7 +114,9 @@ def plot_curves(history: pd.DataFrame, summary: pd.DataFrame, plateaus: pd.DataF
     Figure
         One axes per facet. Without replicates: ``curve:<job>`` (the run's
         epochs and finite values; dashed when it diverged), ``plateau:<job>``,
-        ``convergence:<job>``, ``diverged:<job>``. With replicates:
+        ``convergence:<job>``, ``sklearn-stop:<job>`` (where an ``MLPClassifier``
+        with its stopping rule stopped before the run's last epoch),
+        ``diverged:<job>``. With replicates:
         ``curve:<group>`` (the mean), ``band:<group>`` (min–max) and
         ``diverged:<group>`` on the mean where a replicate first diverged.
 
@@ -227,9 +232,10 @@ def _draw_runs(panels: _Panels, history: pd.DataFrame, table: pd.DataFrame,
              if on_loss and plateaus is not None and len(plateaus) else {})
     colours = _colours(table, roles, colour)
     converged_at = floats(table, "convergence_epoch") if on_loss else np.full(len(table), np.nan)
+    sklearn_stop = floats(table, SKLEARN_STOP) if on_loss else np.full(len(table), np.nan)
     diverged_at = floats(table, "diverged_epoch")
     empty = np.array([])
-    drawn, seen = [], {"plateau": False, "convergence": False}
+    drawn, seen = [], {"plateau": False, "convergence": False, "sklearn": False}
     for i, (job, panel, diverged) in enumerate(zip(table["job"], table["_panel"],
                                                    table["_diverged"])):
         epochs, values = runs.get(job, (empty, empty))
@@ -240,6 +246,8 @@ def _draw_runs(panels: _Panels, history: pd.DataFrame, table: pd.DataFrame,
             ax, job, epochs, values, spans.get(job), colours[i]) is not None
         seen["convergence"] |= overlays.mark_convergence(
             ax, job, epochs, values, converged_at[i], colours[i]) is not None
+        seen["sklearn"] |= overlays.mark_sklearn_stop(
+            ax, job, epochs, values, sklearn_stop[i], colours[i]) is not None
         sane = values
         if diverged and np.isfinite(diverged_at[i]):
             sane = values[epochs < diverged_at[i]]
@@ -247,11 +255,13 @@ def _draw_runs(panels: _Panels, history: pd.DataFrame, table: pd.DataFrame,
         drawn.append(_Drawn(ax, job, epochs, values, values, values, sane, mark))
     notes = [text for shown, text in ((seen["plateau"], "shaded: plateaus"),
                                       (seen["convergence"], "dots: convergence epoch"),
+                                      (seen["sklearn"], "triangles: where scikit-learn's "
+                                                        "stopping rule stopped"),
                                       (table["_diverged"].any(),
                                        "dashed with x: diverged (x = last finite value)"))
              if shown]
     entries = overlays.legend_entries(seen["plateau"], seen["convergence"],
-                                      bool(table["_diverged"].any()))
+                                      bool(table["_diverged"].any()), seen["sklearn"])
     return drawn, notes, entries
 
 
