@@ -27,6 +27,16 @@ from .training import Trainer
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # sweep() runs the Hydra runner: imported on first use, so `import sweepnet` stays light
+    if name == "sweep":
+        from .runner.api import sweep
+
+        return sweep
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "BCE",
     "MSE",
@@ -52,4 +62,5 @@ __all__ = [
     "mlp",
     "registry",
     "stack_key",
+    "sweep",
 ]

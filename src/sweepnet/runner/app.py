@@ -299,48 +299,58 @@ def _check_sweep_dir(sweep_dir: Path, jobs: list[list[str]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sweepnet`` console script."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    keep_heap_padding()  # an explicit, documented process setting of the command
     try:
-        checked = plan(argv)
-    except ConfigError as error:
+        return execute(sys.argv[1:] if argv is None else list(argv))[0]
+    except (ConfigError, rundir.DirectoryBusy) as error:
         print(f"sweepnet: error: {error}", file=sys.stderr)
         return 2
+
+
+def execute(argv: list[str]) -> tuple[int, Path | None]:
+    """Check and run what ``argv`` asks for; return the exit status and the sweep directory.
+
+    A bad command raises :class:`ConfigError` (or ``rundir.DirectoryBusy``) before
+    anything runs. ``sys.argv`` and the environment are as before when it returns.
+    """
+    keep_heap_padding()  # an explicit, documented process setting of the command
+    checked = plan(argv)
     command = list(argv)
-    if checked is not None:  # flags first: Hydra takes no override after a flag
-        command = [a for a in argv if a.startswith("-")] + [
-            a for a in argv if not a.startswith("-")]
-        os.environ[SWEEP_SIZE_ENV] = str(len(checked.jobs))
-        if checked.sweep_dir is not None:
-            # the directory plan() checked, resolved (a ${now:...} in it included), so the
-            # sweep runs there and an interrupted sweep can be named and resumed
-            command = [a for a in command if not a.startswith("hydra.sweep.dir=")]
-            command.append(f"hydra.sweep.dir={checked.sweep_dir}")
-            # checked: Hydra's sweeper need not compose the jobs again, and the stacked
-            # launcher trains what plan() built
-            stacked.checked.update(tuple(_task(job)) for job in checked.jobs)
-            if checked.stacked:
-                stacked.planned.update({tuple(_task(job)): built
-                                        for job, built in zip(checked.jobs, checked.built)})
-            checked.built = []
-    sys.argv = [sys.argv[0], *command]
-    if checked is None or checked.sweep_dir is None:
-        return _run_app(checked, command)
+    saved_argv, saved_size = sys.argv, os.environ.get(SWEEP_SIZE_ENV)
     try:
+        if checked is not None:  # flags first: Hydra takes no override after a flag
+            command = [a for a in argv if a.startswith("-")] + [
+                a for a in argv if not a.startswith("-")]
+            os.environ[SWEEP_SIZE_ENV] = str(len(checked.jobs))
+            if checked.sweep_dir is not None:
+                # the directory plan() checked, resolved (a ${now:...} in it included), so
+                # the sweep runs there and an interrupted sweep can be named and resumed
+                command = [a for a in command if not a.startswith("hydra.sweep.dir=")]
+                command.append(f"hydra.sweep.dir={checked.sweep_dir}")
+                # checked: Hydra's sweeper need not compose the jobs again, and the stacked
+                # launcher trains what plan() built
+                stacked.checked.update(tuple(_task(job)) for job in checked.jobs)
+                if checked.stacked:
+                    stacked.planned.update({tuple(_task(job)): built
+                                            for job, built in zip(checked.jobs, checked.built)})
+                checked.built = []
+        sys.argv = [saved_argv[0] if saved_argv else "sweepnet", *command]
+        if checked is None or checked.sweep_dir is None:
+            return _run_app(checked, command), None
         with rundir.lock(checked.sweep_dir):
             try:  # checked again under the lock: another sweep may have written meanwhile
                 _check_sweep_dir(checked.sweep_dir, [_task(job) for job in checked.jobs])
                 rundir.claim(checked.sweep_dir, rundir.SWEEP)
-            except (ConfigError, ValueError) as error:
-                print(f"sweepnet: error: {error}", file=sys.stderr)
-                return 2
-            return _run_app(checked, command)
-    except rundir.DirectoryBusy as error:
-        print(f"sweepnet: error: {error}", file=sys.stderr)
-        return 2
-    finally:  # nothing of this sweep is left behind for the next call in this process
+            except ValueError as error:
+                raise ConfigError(str(error)) from None
+            return _run_app(checked, command), checked.sweep_dir
+    finally:  # nothing of this call is left behind for the next one in this process
         stacked.checked.clear()
         stacked.planned.clear()
+        sys.argv = saved_argv
+        if saved_size is None:
+            os.environ.pop(SWEEP_SIZE_ENV, None)
+        else:
+            os.environ[SWEEP_SIZE_ENV] = saved_size
 
 
 class Terminated(KeyboardInterrupt):
