@@ -79,7 +79,7 @@ def test_cumulative_shuffle_permutes_the_last_epochs_order(moons):
     for _ in range(6):
         order = draws.permutation(len(X))
         Xs, ys = Xs[order], ys[order]
-        losses.append(reference.fit(Xs, ys, 1)["loss"].iloc[0])
+        losses.append(reference.fit(Xs, ys, 1)["loss"].iloc[-1])  # fits continue
     np.testing.assert_array_equal(history["loss"], losses)
     np.testing.assert_array_equal(X[trainer.order_], Xs)
 

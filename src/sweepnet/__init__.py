@@ -23,6 +23,7 @@ from .losses import BCE, MSE, BCEWithLogits, CrossEntropy, Loss
 from .models import mlp
 from .optimizers import SGD, Adam, Optimizer
 from .stacking import fit_stack, stack_key
+from .stopping import EarlyStopping
 from .training import Trainer
 
 __version__ = "0.1.0"
@@ -45,6 +46,7 @@ __all__ = [
     "Adam",
     "BCEWithLogits",
     "CrossEntropy",
+    "EarlyStopping",
     "Identity",
     "Layer",
     "LeakyReLU",

@@ -65,6 +65,8 @@ def stack_key(trainer: Trainer) -> tuple | None:
     loss, optimizer = trainer.loss, trainer.optimizer
     if type(loss) not in STACKABLE_LOSSES or type(optimizer) not in STACKABLE_OPTIMIZERS:
         return None
+    if getattr(trainer, "early_stopping", None) is not None:  # trains alone, for now
+        return None
     return (tuple(layers), type(loss), _settings(loss), optimizer.stack_key(),
             trainer.batch_size, trainer.shuffle, trainer.drop_last)
 

@@ -12,6 +12,7 @@ from .errors import ShapeError
 from .layers.sequential import Sequential
 from .losses import Loss
 from .optimizers import Optimizer
+from .stopping import EarlyStopping
 
 OK, DIVERGED = "ok", "diverged"
 
@@ -66,6 +67,9 @@ class Trainer:
         Drop the last mini-batch of an epoch when it is smaller than
         ``batch_size`` (PyTorch's ``DataLoader(drop_last=True)``); the epoch's
         loss is then the mean over the samples it trained on.
+    early_stopping : EarlyStopping, optional
+        Stop before ``epochs`` by scikit-learn's rule (see
+        :mod:`sweepnet.stopping`); the history says when and why.
 
     Attributes
     ----------
@@ -80,7 +84,8 @@ class Trainer:
 
     def __init__(self, model: Sequential, loss: Loss, optimizer: Optimizer,
                  batch_size: int | None = None, shuffle: bool | str = True, seed=0,
-                 drop_last: bool = False) -> None:
+                 drop_last: bool = False, early_stopping: EarlyStopping | None = None
+                 ) -> None:
         if batch_size is not None and (
             not isinstance(batch_size, (int, np.integer)) or batch_size < 1
         ):
@@ -98,6 +103,9 @@ class Trainer:
         self.rng = seed if isinstance(seed, (np.random.RandomState, np.random.Generator)) \
             else np.random.default_rng(seed)
         self.order_: np.ndarray | None = None
+        if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+            raise TypeError(f"early_stopping must be an EarlyStopping, got {early_stopping!r}")
+        self.early_stopping = early_stopping
         check_output_layer(model, loss)
 
     def prepare(self, X, y, what: str = "data") -> tuple[np.ndarray, np.ndarray]:
@@ -148,7 +156,11 @@ class Trainer:
 
     def fit(self, X, y, epochs: int, validation_data: tuple | None = None,
             on_epoch_end: Callable[[dict], None] | None = None):
-        """Train for ``epochs`` epochs and return the history.
+        """Train for ``epochs`` more epochs and return the whole history.
+
+        A second ``fit`` continues: the weights, the optimizer's state and the
+        batch-order generator go on, epochs are numbered on from the last one,
+        and its rows are appended to ``history_``.
 
         Parameters
         ----------
@@ -168,8 +180,9 @@ class Trainer:
             the mini-batch losses, each taken before its batch's update, as in
             scikit-learn's ``loss_curve_``; the sum with ``reduction="sum"``),
             ``val_loss`` and ``val_accuracy`` with validation data, and
-            ``time`` (seconds since the start). ``history.attrs["status"]`` is
-            ``"ok"`` or ``"diverged"``.
+            ``time`` (seconds of training). ``history.attrs["status"]`` is
+            ``"ok"`` or ``"diverged"``; ``history.attrs["stopped"]`` is ``None``,
+            or ``{"epoch": e, "reason": ...}`` when early stopping ended it.
         """
         import pandas as pd
 
@@ -183,12 +196,18 @@ class Trainer:
         fused = loss.fuses_with(layers[-1])
         weight_by_size = loss.reduction == "mean"
         rows: list[dict] = []
+        previous = getattr(self, "history_", None)
+        first = 1 if previous is None or previous.empty else int(previous["epoch"].iloc[-1]) + 1
+        offset = 0.0 if previous is None or previous.empty else float(previous["time"].iloc[-1])
+        stopping, stopped = self.early_stopping, None
+        if stopping is not None:
+            stopping.reset()
         self.status_ = OK
-        start = time.perf_counter()
+        start = time.perf_counter() - offset
         # overflow in a diverging run is caught below as a non-finite loss
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             seen = sum(s.stop - s.start for s in self.batch_slices(X.shape[0]))
-            for epoch in range(1, int(epochs) + 1):
+            for epoch in range(first, first + int(epochs)):
                 total = 0.0
                 for xb, yb in self._batches(X, Y):
                     batch_loss = loss.forward(model.forward(xb), yb)
@@ -215,9 +234,17 @@ class Trainer:
                 if not math.isfinite(row["loss"]):
                     self.status_ = DIVERGED
                     break
+                if stopping is not None:
+                    reason = stopping.update(row, layers)
+                    if reason is not None:
+                        stopped = {"epoch": epoch, "reason": reason}
+                        break
 
         history = pd.DataFrame(rows)
+        if previous is not None and not previous.empty:
+            history = pd.concat([previous, history], ignore_index=True)
         history.attrs["status"] = self.status_
+        history.attrs["stopped"] = stopped
         self.history_ = history
         return history
 

@@ -1,0 +1,77 @@
+"""Early stopping by scikit-learn's rule (``tol``, ``n_iter_no_change``).
+
+After every epoch, an epoch that does not improve the best value so far by
+more than ``tol`` counts as "no change"; an improving one resets the count.
+Training stops when the count exceeds ``n_iter_no_change``. On the training
+loss (``monitor="loss"``): no change when ``loss > best_loss - tol``. On the
+validation accuracy (``monitor="val_accuracy"``, scikit-learn's
+``early_stopping=True``): no change when ``score < best_score + tol``, and
+the weights of the best epoch are put back when it stops. The same epoch as
+``MLPClassifier(tol=..., n_iter_no_change=...)`` (``tests/test_estimator.py``).
+"""
+
+from __future__ import annotations
+
+import math
+
+MONITORS = ("loss", "val_accuracy")
+
+
+class EarlyStopping:
+    """scikit-learn's stopping rule, for :class:`~sweepnet.training.Trainer`.
+
+    Parameters
+    ----------
+    tol : float, default=1e-4
+    n_iter_no_change : int, default=10
+    monitor : {"loss", "val_accuracy"}, default="loss"
+        ``val_accuracy`` needs validation data in ``Trainer.fit``.
+    """
+
+    def __init__(self, tol: float = 1e-4, n_iter_no_change: int = 10,
+                 monitor: str = "loss") -> None:
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
+            raise ValueError(f"tol must be a number >= 0, got {tol!r}")
+        if isinstance(n_iter_no_change, bool) or not isinstance(n_iter_no_change, int) \
+                or n_iter_no_change < 1:
+            raise ValueError(f"n_iter_no_change must be a positive integer, got "
+                             f"{n_iter_no_change!r}")
+        if monitor not in MONITORS:
+            raise ValueError(f"monitor must be one of {MONITORS}, got {monitor!r}")
+        self.tol, self.n_iter_no_change, self.monitor = float(tol), n_iter_no_change, monitor
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the best value and the count (at the start of every ``fit``)."""
+        self.best = math.inf if self.monitor == "loss" else -math.inf
+        self.count = 0
+        self.best_params: list[dict] | None = None
+
+    def update(self, row: dict, layers) -> str | None:
+        """Take an epoch's row; return why training stops now, or None."""
+        if self.monitor not in row:
+            raise ValueError("early stopping on val_accuracy needs validation data with "
+                             "class labels")
+        value = float(row[self.monitor])
+        if self.monitor == "loss":
+            self.count = self.count + 1 if value > self.best - self.tol else 0
+            self.best = min(self.best, value)
+        else:
+            self.count = self.count + 1 if value < self.best + self.tol else 0
+            if value > self.best:
+                self.best = value
+                self.best_params = [{k: v.copy() for k, v in layer.params.items()}
+                                    for layer in layers]
+        if self.count <= self.n_iter_no_change:
+            return None
+        if self.best_params is not None:  # scikit-learn keeps the best epoch's weights
+            for layer, params in zip(layers, self.best_params):
+                for name, value in params.items():
+                    layer.params[name][...] = value
+        what = "training loss" if self.monitor == "loss" else "validation accuracy"
+        return (f"the {what} did not improve by more than tol={self.tol:g} for "
+                f"{self.n_iter_no_change + 1} epochs")
+
+    def __repr__(self) -> str:
+        return (f"EarlyStopping(tol={self.tol:g}, n_iter_no_change={self.n_iter_no_change}, "
+                f"monitor={self.monitor!r})")
