@@ -241,6 +241,11 @@ BAD_INPUT = [
     (["trainer.batch_size=-1"], "trainer.batch_size must be a positive integer or null, got -1"),
     (["trainer.shuffle=3"], "trainer.shuffle must be true, false or cumulative, got 3"),
     (["trainer.shuffle=sometimes"], "trainer.shuffle must be true, false or cumulative"),
+    (["trainer.early_stopping=true", "trainer.monitor=val_accuracy",
+      "dataset.split.test_size=0"], "trainer.monitor=val_accuracy needs a validation split"),
+    (["trainer.early_stopping=true", "trainer.n_iter_no_change=0"],
+     "trainer.n_iter_no_change must be a positive integer"),
+    (["trainer.early_stopping=yes"], "trainer.early_stopping must be true or false"),
     (["trainer.drop_last=1"], "trainer.drop_last must be true or false, got 1"),
     (["trainer.shuffle_rng=global"], "trainer.shuffle_rng must be 'own'"),
     (["baseline=sklearn_stop"], "baseline must be null, 'sklearn'"),
@@ -592,6 +597,11 @@ STACKED_SWEEPS = {
     "a diverging member": [
         "optimizer.lr=0.01,1e9", "loss=mse", "model.output=null", "trainer.epochs=20",
         "seed=0,1"],
+    "early stopping (trains alone), on the loss and on validation accuracy": [
+        "optimizer.lr=2,0.5", "trainer.early_stopping=true", "trainer.epochs=300",
+        "trainer.monitor=loss,val_accuracy", "trainer.batch_size=100"],
+    "tutorial 001's loader: drop_last, cumulative shuffling from the weights' generator": [
+        "experiment=tutorial_001", "seed=9,10", "optimizer.lr=0.1,0.3", "baseline=null"],
     "breast cancer, standardized, validation": [
         "dataset=breast_cancer", "dataset.split.standardize=true", "optimizer.lr=0.1,1",
         "seed=0,1", "trainer.batch_size=64", "trainer.epochs=5"],
@@ -670,3 +680,26 @@ def test_ctrl_c_keeps_finished_stack_members_ok_and_the_others_interrupted(workd
     short, long = (rundir.check_run(workdir / "s" / j) for j in "01")
     assert short[2] is None and short[0]["status"] == "ok" and len(short[1]) == 5
     assert long[2] is None and long[0]["status"] == "interrupted" and len(long[1]) == 19
+
+
+def test_early_stopping_is_recorded_where_mlpclassifier_stops(workdir):
+    """Tutorial 003's study with scikit-learn's stopping rule: lr 2 stops after 48 epochs."""
+    import warnings
+
+    from sklearn.neural_network import MLPClassifier
+
+    assert main(["trainer.early_stopping=true", "seed=99", "dataset.seed=0",
+                 "dataset.split.test_size=0", "optimizer.lr=2", "hydra.run.dir=r",
+                 "report.decision_boundaries=false"]) == 0
+    result = json.loads((workdir / "r" / "result.json").read_text())
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(1000, noise=0.2, random_state=0)
+    clf = MLPClassifier((16,), solver="sgd", learning_rate_init=2.0, momentum=0.0, alpha=0.0,
+                        batch_size=1000, max_iter=1000, random_state=99)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    assert result["epochs"] == result["stopped"]["epoch"] == clf.n_iter_ == 48
+    assert result["final"]["loss"] == pytest.approx(clf.loss_curve_[-1], abs=1e-12)
+    assert "did not improve by more than tol=0.0001" in result["stopped"]["reason"]

@@ -122,6 +122,14 @@ class _Data:
         return [(X[:, s], Y[:, s]) for s in slices]
 
 
+def _fit_alone(trainer: Trainer, data: tuple, epochs: int, on_epoch_end):
+    """A trainer that cannot stack (a plugin's layer, early stopping), by ``Trainer.fit``."""
+    validation = tuple(data[2:4]) if len(data) > 2 and data[2] is not None else None
+    report = None if on_epoch_end is None else (lambda row: on_epoch_end([0], [row]))
+    return trainer.fit(data[0], data[1], int(epochs), validation_data=validation,
+                       on_epoch_end=report)
+
+
 def fit_stack(trainers: Sequence[Trainer], data: Sequence[tuple], epochs: Sequence[int],
               on_epoch_end: Callable[[list[int], list[dict]], None] | None = None) -> list:
     """Train every trainer's model, all at once, as each would be trained alone.
@@ -129,7 +137,8 @@ def fit_stack(trainers: Sequence[Trainer], data: Sequence[tuple], epochs: Sequen
     Parameters
     ----------
     trainers : sequence of Trainer
-        Fresh trainers (untrained optimizers) with equal :func:`stack_key`.
+        Fresh trainers (untrained optimizers) with equal :func:`stack_key`; a
+        single trainer that cannot stack is trained by its own ``fit``.
     data : sequence of (X, y) or (X, y, X_val, y_val)
         Each model's training (and validation) data, as for ``Trainer.fit``;
         validation data for all models or for none. Models with identical
@@ -153,6 +162,8 @@ def fit_stack(trainers: Sequence[Trainer], data: Sequence[tuple], epochs: Sequen
     trainers = list(trainers)
     if not trainers or len(data) != len(trainers) or len(epochs) != len(trainers):
         raise ValueError("fit_stack needs one data tuple and one epoch count per trainer")
+    if len(trainers) == 1 and stack_key(trainers[0]) is None:  # alone: its own fit
+        return [_fit_alone(trainers[0], data[0], epochs[0], on_epoch_end)]
     keys = {stack_key(t) for t in trainers}
     if None in keys or len(keys) != 1:
         raise ValueError("these trainers cannot share a stack: they differ in architecture, "

@@ -116,8 +116,8 @@ def _check_types(key: str, factory: Any, params: dict) -> None:
 
 
 ROOT_KEYS = ("dataset", "model", "loss", "optimizer", "trainer", "seed", "baseline", "report")
-TRAINER_KEYS = ("epochs", "batch_size", "shuffle", "shuffle_rng", "drop_last", "dtype",
-                "log_every")
+TRAINER_KEYS = ("epochs", "batch_size", "shuffle", "shuffle_rng", "drop_last", "early_stopping",
+                "tol", "n_iter_no_change", "monitor", "dtype", "log_every")
 
 
 def suggestion(name: str, options, prefix: str = "") -> str:
@@ -344,6 +344,23 @@ def _build_layer_list(params: dict, n_features: int, n_outputs: int, seed,
         raise ConfigError(f"model.layers: {error}") from None
 
 
+def _early_stopping(trainer_cfg: dict):
+    """The trainer's EarlyStopping, or None (``trainer.early_stopping=false``)."""
+    from ..stopping import EarlyStopping
+
+    enabled = trainer_cfg.get("early_stopping", False)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"trainer.early_stopping must be true or false, got {enabled!r}")
+    if not enabled:
+        return None
+    try:
+        return EarlyStopping(tol=trainer_cfg.get("tol", 1e-4),
+                             n_iter_no_change=trainer_cfg.get("n_iter_no_change", 10),
+                             monitor=trainer_cfg.get("monitor", "loss"))
+    except ValueError as error:
+        raise ConfigError(f"trainer.{error}") from None
+
+
 def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
     """Build and check everything for the run described by ``cfg``; train nothing.
 
@@ -380,6 +397,7 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
     drop_last = trainer_cfg.get("drop_last", False)
     if not isinstance(drop_last, bool):
         raise ConfigError(f"trainer.drop_last must be true or false, got {drop_last!r}")
+    stopping = _early_stopping(trainer_cfg)
     dtype = trainer_cfg.get("dtype", "float64")
     if dtype not in DTYPES:
         raise ConfigError(f"trainer.dtype must be one of {DTYPES}, got {dtype!r}")
@@ -412,7 +430,12 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
     except ValueError as error:
         raise ConfigError(f"model and loss do not fit together: {error}") from None
     trainer = Trainer(model, loss, optimizer, batch_size=batch_size, shuffle=shuffle,
-                      seed=init_rng if shuffle_rng == "init" else seed, drop_last=drop_last)
+                      seed=init_rng if shuffle_rng == "init" else seed, drop_last=drop_last,
+                      early_stopping=stopping)
+    if stopping is not None and stopping.monitor == "val_accuracy" and data.X_val is None:
+        raise ConfigError("trainer.monitor=val_accuracy needs a validation split with class "
+                          "labels (dataset.split.test_size > 0); or monitor the training "
+                          "loss: trainer.monitor=loss")
     try:  # every shape, before the first step
         X = data.X_train.astype(dtype)
         trainer.prepare(X, data.y_train, "training data")

@@ -100,6 +100,8 @@ def _keep_trained(run_dir: Path, record: dict, experiment, history, status: str)
     rundir.write_model(run_dir, experiment.model.state_dict())
     record.update(status=status, epochs=len(history), epochs_requested=experiment.epochs,
                   **_metrics(history))
+    if history.attrs.get("stopped"):  # early stopping: when and why
+        record["stopped"] = history.attrs["stopped"]
 
 
 def keep_interrupted(run: Run, rows: list[dict]) -> None:
