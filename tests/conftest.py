@@ -1,9 +1,42 @@
+import importlib
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from sweepnet import registry
 from sweepnet.testing import numerical_gradient, relative_error  # noqa: F401 (used by the tests)
 
 
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plugins" / "sweepnet-swish"
+
+
+def refresh_registries():
+    importlib.invalidate_caches()
+    for reg in registry.REGISTRIES.values():
+        reg.refresh()
+
+
+@pytest.fixture(scope="session")
+def swish_installed(tmp_path_factory):
+    """Install examples/plugins/sweepnet-swish into this environment (once)."""
+    if importlib.util.find_spec("sweepnet_swish") is None:
+        # build from a copy, so the example folder gets no build/ or .egg-info
+        source = tmp_path_factory.mktemp("plugin") / "sweepnet-swish"
+        shutil.copytree(EXAMPLE, source,
+                        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+        pip = [sys.executable, "-m", "pip", "install", "--no-deps", "-q"]
+        done = subprocess.run([*pip, "--no-build-isolation", str(source)], capture_output=True)
+        if done.returncode != 0:
+            done = subprocess.run([*pip, str(source)], capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr
+    refresh_registries()

@@ -1,8 +1,5 @@
 """Plugins end to end: the example package, broken plugins, name clashes, sweepnet.testing."""
 
-import importlib
-import importlib.util
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +8,7 @@ import numpy as np
 import pytest
 
 import sweepnet as sn
+from conftest import EXAMPLE, refresh_registries  # noqa: F401 (swish_installed: conftest)
 from sweepnet import registry
 from sweepnet.plugins_cli import main
 from sweepnet.registry import RegistryError
@@ -21,30 +19,6 @@ from sweepnet.testing import (
     check_optimizer,
     relative_error,
 )
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plugins" / "sweepnet-swish"
-
-
-def refresh_registries():
-    importlib.invalidate_caches()
-    for reg in registry.REGISTRIES.values():
-        reg.refresh()
-
-
-@pytest.fixture(scope="session")
-def swish_installed(tmp_path_factory):
-    """Install examples/plugins/sweepnet-swish into this environment (once)."""
-    if importlib.util.find_spec("sweepnet_swish") is None:
-        # build from a copy, so the example folder gets no build/ or .egg-info
-        source = tmp_path_factory.mktemp("plugin") / "sweepnet-swish"
-        shutil.copytree(EXAMPLE, source,
-                        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-        pip = [sys.executable, "-m", "pip", "install", "--no-deps", "-q"]
-        done = subprocess.run([*pip, "--no-build-isolation", str(source)], capture_output=True)
-        if done.returncode != 0:
-            done = subprocess.run([*pip, str(source)], capture_output=True, text=True)
-            assert done.returncode == 0, done.stderr
-    refresh_registries()
 
 
 def write_distribution(root: Path, name: str, layers: dict[str, str]) -> None:

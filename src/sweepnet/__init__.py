@@ -30,11 +30,16 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    # sweep() runs the Hydra runner: imported on first use, so `import sweepnet` stays light
+    # sweep() (Hydra) and NetClassifier (scikit-learn): imported on first use, so
+    # `import sweepnet` stays light
     if name == "sweep":
         from .runner.api import sweep
 
         return sweep
+    if name == "NetClassifier":  # imports scikit-learn
+        from .estimator import NetClassifier
+
+        return NetClassifier
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -51,6 +56,7 @@ __all__ = [
     "Layer",
     "LeakyReLU",
     "Linear",
+    "NetClassifier",
     "Loss",
     "Optimizer",
     "ReLU",

@@ -1,0 +1,194 @@
+"""A scikit-learn classifier on sweepnet's engine: ``GridSearchCV``, ``Pipeline``,
+``cross_val_score`` over networks whose components are named through the registry.
+
+    from sweepnet.estimator import NetClassifier
+    clf = NetClassifier(hidden_layer_sizes=(16,), activation="swish").fit(X, y)
+
+Its defaults and its training follow ``MLPClassifier``'s: the same initial
+weights for the same ``random_state`` (one ``RandomState`` draws the weights,
+then the early-stopping split, then the batch orders, each epoch permuting the
+last one's order), the same stopping rule (``tol``, ``n_iter_no_change``, on
+the training loss, or on the accuracy of a held-out ``validation_fraction``
+with ``early_stopping=True``), so with ``solver``-equivalent settings its
+``loss_curve_`` equals ``MLPClassifier``'s (``tests/test_estimator.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from . import registry
+from .losses import BCE, CrossEntropy
+from .models import mlp
+from .stopping import EarlyStopping
+from .training import Trainer
+
+
+class NetClassifier(ClassifierMixin, BaseEstimator):
+    """A multi-layer perceptron classifier trained by sweepnet's engine.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+    activation : str, default="relu"
+        A layer name from the registry (``relu``, ``tanh``, ``sigmoid``, a
+        plugin's ``swish``).
+    optimizer : str, default="adam"
+        An optimizer name from the registry (``sgd``, ``adam``).
+    lr : float, default=0.001
+        The optimizer's learning rate (``learning_rate_init``).
+    optimizer_params : dict, optional
+        Its other arguments, e.g. ``{"momentum": 0.9}`` for ``sgd``.
+    batch_size : int, "auto" or None, default="auto"
+        ``"auto"``: ``min(200, n_samples)``, as scikit-learn; None: full batch.
+    epochs : int, default=200
+        The most epochs one ``fit`` trains (``max_iter``).
+    init : str, default="glorot_uniform"
+        An initializer name (:mod:`sweepnet.layers.init`).
+    shuffle : bool, default=True
+    random_state : int, RandomState or None, default=None
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` (stratified) and stop on its accuracy,
+        keeping the best epoch's weights; otherwise stop on the training loss.
+    validation_fraction : float, default=0.1
+    tol : float, default=1e-4
+    n_iter_no_change : int, default=10
+    warm_start : bool, default=False
+        Continue from the last ``fit`` (weights, optimizer state, epoch count).
+
+    Attributes
+    ----------
+    classes_, n_features_in_, feature_names_in_
+    loss_curve_ : list of float
+        The training loss of every epoch.
+    validation_loss_curve_, validation_scores_ : list of float
+        With ``early_stopping``: the held-out loss and accuracy of every epoch.
+    n_iter_ : int
+        Epochs trained (over all warm-started fits).
+    stopped_ : dict or None
+        When and why the last ``fit`` stopped early.
+    history_ : pandas.DataFrame
+        One row per epoch (``Trainer.fit``'s history).
+    model_, trainer_
+        The network and its :class:`~sweepnet.training.Trainer`.
+    """
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", optimizer="adam", lr=0.001,
+                 optimizer_params=None, batch_size="auto", epochs=200, init="glorot_uniform",
+                 shuffle=True, random_state=None, early_stopping=False,
+                 validation_fraction=0.1, tol=1e-4, n_iter_no_change=10, warm_start=False):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.optimizer = optimizer
+        self.lr = lr
+        self.optimizer_params = optimizer_params
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.init = init
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+
+    def fit(self, X, y):
+        """Train on ``X``, ``y`` (a second call continues when ``warm_start``)."""
+        X, y = validate_data(self, X, y, dtype=np.float64, reset=not self._continues())
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if self._continues():
+            if not np.array_equal(np.unique(y), self.classes_):
+                raise ValueError(f"warm_start: y has classes {np.unique(y)}, the fitted "
+                                 f"network {self.classes_}")
+            trainer, rng = self.trainer_, self._rng
+        else:
+            encoder = LabelEncoder().fit(y)
+            self.classes_ = encoder.classes_
+            if len(self.classes_) < 2:
+                raise ValueError(f"NetClassifier needs samples of at least 2 classes in the "
+                                 f"data, got 1 class: {self.classes_[0]!r}")
+            rng = self._rng = check_random_state(self.random_state)
+            trainer = self.trainer_ = self._trainer(X.shape[1], rng)
+            self.model_ = trainer.model
+            self.n_iter_ = 0
+        target = np.searchsorted(self.classes_, y)
+        validation = None
+        if self.early_stopping:
+            X, X_val, target, y_val = train_test_split(
+                X, target, random_state=rng, test_size=self.validation_fraction,
+                stratify=target)
+            validation = (X_val, y_val)
+        epochs = int(self.epochs)
+        if epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if self.batch_size == "auto":  # on the samples it trains on, as scikit-learn
+            trainer.batch_size = min(200, X.shape[0])
+        done = len(trainer.history_) if hasattr(trainer, "history_") else 0
+        history = trainer.fit(X, target, epochs, validation_data=validation)
+        self.history_ = history
+        self.n_iter_ = len(history)
+        self.stopped_ = history.attrs.get("stopped")
+        self.loss_curve_ = history["loss"].tolist()
+        if validation is not None:
+            self.validation_loss_curve_ = history["val_loss"].tolist()
+            self.validation_scores_ = history["val_accuracy"].tolist()
+        if not np.isfinite(history["loss"].iloc[-1]) and len(history) > done:
+            raise ValueError("training diverged: the loss became non-finite; use a smaller lr")
+        return self
+
+    def _continues(self) -> bool:
+        return bool(self.warm_start) and hasattr(self, "trainer_")
+
+    def _trainer(self, n_features: int, rng) -> Trainer:
+        binary = len(self.classes_) == 2
+        sizes = [n_features, *_widths(self.hidden_layer_sizes), 1 if binary else len(self.classes_)]
+        model = mlp(sizes, activation=self.activation, output="sigmoid" if binary else None,
+                    init=self.init, seed=rng)
+        optimizer = registry.optimizers.get(self.optimizer)(
+            lr=self.lr, **(self.optimizer_params or {}))
+        batch = self.batch_size
+        if batch != "auto" and batch is not None and (
+                isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1):
+            raise ValueError(f"batch_size must be a positive integer, 'auto' or None, got "
+                             f"{batch!r}")
+        stopping = EarlyStopping(tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+                                 monitor="val_accuracy" if self.early_stopping else "loss")
+        trainer = Trainer(model, BCE() if binary else CrossEntropy(), optimizer,
+                          batch_size=None if batch in (None, "auto") else int(batch),
+                          shuffle="cumulative" if self.shuffle else False, seed=rng,
+                          early_stopping=stopping)
+        return trainer
+
+    def predict_proba(self, X):
+        """Class probabilities, one column per class in ``classes_``."""
+        check_is_fitted(self, "trainer_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        out = self.model_.forward(X)
+        if len(self.classes_) == 2:
+            return np.hstack([1 - out, out])
+        out = np.exp(out - out.max(axis=1, keepdims=True))
+        return out / out.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """The most probable class of each sample."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _widths(sizes) -> list[int]:
+    sizes = [sizes] if isinstance(sizes, (int, np.integer)) else list(sizes)
+    for width in sizes:
+        if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes!r}")
+    return [int(w) for w in sizes]
+
+
+__all__ = ["NetClassifier"]

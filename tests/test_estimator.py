@@ -1,0 +1,123 @@
+"""NetClassifier: a scikit-learn estimator on sweepnet's engine."""
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris, make_moons
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sweepnet.estimator import NetClassifier
+
+#: every check scikit-learn's suite runs is expected to pass: no entry
+EXPECTED_FAILED_CHECKS: dict[str, str] = {}
+
+
+@parametrize_with_checks([NetClassifier(epochs=50, random_state=0)],
+                         expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def test_scikit_learn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        check(estimator)
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return make_moons(1000, noise=0.2, random_state=0)
+
+
+def mlp_classifier(**kwargs):
+    clf = MLPClassifier(**kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return clf.fit(*kwargs.pop("_data"))
+
+
+def test_loss_curve_equals_mlpclassifiers_on_tutorial_003(moons):
+    """Full-batch SGD at lr 1 on make_moons, random_state=99: the engine's parity with
+    MLPClassifier (1e-10), through the estimator, stopping rule included."""
+    X, y = moons
+    settings = dict(hidden_layer_sizes=(16,), batch_size=len(X), random_state=99)
+    reference = MLPClassifier(solver="sgd", learning_rate_init=1.0, momentum=0.0, alpha=0.0,
+                              max_iter=1000, **settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference.fit(X, y)
+    ours = NetClassifier(optimizer="sgd", lr=1.0, epochs=1000, **settings).fit(X, y)
+    assert ours.n_iter_ == reference.n_iter_ == 420  # both stop by tol=1e-4
+    np.testing.assert_allclose(ours.loss_curve_, reference.loss_curve_, rtol=0, atol=1e-10)
+    for layer, coef in zip([ours.model_[0], ours.model_[2]], reference.coefs_):
+        np.testing.assert_allclose(layer.weight, coef, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-10)
+    assert ours.stopped_["epoch"] == 420
+
+
+@pytest.mark.parametrize("random_state", [0, 5])
+def test_early_stopping_stops_at_mlpclassifiers_epoch(moons, random_state):
+    X, y = moons
+    settings = dict(hidden_layer_sizes=(16,), batch_size=64, random_state=random_state,
+                    early_stopping=True, validation_fraction=0.2, n_iter_no_change=5,
+                    tol=1e-3)
+    reference = MLPClassifier(solver="sgd", learning_rate_init=0.2, momentum=0.0, alpha=0.0,
+                              max_iter=300, **settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference.fit(X, y)
+    ours = NetClassifier(optimizer="sgd", lr=0.2, epochs=300, **settings).fit(X, y)
+    assert ours.n_iter_ == reference.n_iter_ < 300
+    np.testing.assert_allclose(ours.loss_curve_, reference.loss_curve_, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(ours.validation_scores_, reference.validation_scores_)
+    assert len(ours.validation_loss_curve_) == ours.n_iter_
+    np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-10)
+
+
+def test_warm_start_continues_epochs_and_optimizer_state(moons):
+    X, y = moons
+    settings = dict(hidden_layer_sizes=(8,), batch_size=100, tol=0.0, n_iter_no_change=1000,
+                    random_state=1, lr=0.01)
+    whole = NetClassifier(epochs=30, **settings).fit(X, y)
+    warm = NetClassifier(epochs=10, warm_start=True, **settings)
+    for _ in range(3):
+        warm.fit(X, y)
+    assert warm.n_iter_ == 30 and warm.history_["epoch"].tolist() == list(range(1, 31))
+    np.testing.assert_array_equal(warm.loss_curve_, whole.loss_curve_)
+    cold = NetClassifier(epochs=10, **settings).fit(X, y).fit(X, y)
+    assert cold.n_iter_ == 10  # without warm_start, a fit starts again
+
+
+def test_multiclass_pipeline_and_cross_validation():
+    X, y = load_iris(return_X_y=True)
+    y = np.array(["setosa", "versicolor", "virginica"])[y]
+    pipeline = make_pipeline(StandardScaler(),
+                             NetClassifier(hidden_layer_sizes=(16,), lr=0.01, epochs=200,
+                                           random_state=0))
+    scores = cross_val_score(pipeline, X, y, cv=3)
+    assert scores.mean() > 0.9
+    pipeline.fit(X, y)
+    assert set(pipeline.predict(X)) <= set(y)
+    proba = pipeline.predict_proba(X)
+    assert proba.shape == (150, 3) and np.allclose(proba.sum(axis=1), 1)
+
+
+@pytest.mark.usefixtures("swish_installed")
+def test_grid_search_over_a_plugin_activation(moons):
+    """examples/plugins' swish, installed, is a value of the grid like relu."""
+    X, y = moons
+    search = GridSearchCV(NetClassifier(hidden_layer_sizes=(8,), lr=0.01, epochs=30,
+                                        random_state=0),
+                          {"activation": ["relu", "swish"]}, cv=3).fit(X[:300], y[:300])
+    assert [p["activation"] for p in search.cv_results_["params"]] == ["relu", "swish"]
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert type(search.best_estimator_.model_[1]).__name__ in ("ReLU", "Swish")
+
+
+def test_unknown_component_names_list_the_registered_ones(moons):
+    X, y = moons
+    with pytest.raises(Exception, match="swishh"):
+        NetClassifier(activation="swishh").fit(X, y)
+    assert "sweepnet" in sys.modules
