@@ -244,3 +244,31 @@ def test_tutorial_initializers_draw_as_the_tutorials_scripts_do():
             b = bound(n_in, n_out)
             np.testing.assert_array_equal(layer.weight, rng.uniform(-b, b, (n_in, n_out)))
             np.testing.assert_array_equal(layer.bias, np.zeros(n_out))
+
+
+def test_predict_and_predict_proba_of_a_trained_model(moons):
+    """Checked against the network's own outputs and against scikit-learn's softmax."""
+    from scipy.special import softmax
+
+    X, y = moons
+    binary = sn.Trainer(sn.mlp([2, 8, 1], seed=0), sn.BCE(), sn.SGD(0.5))
+    binary.fit(X, y, 50)
+    p = binary.model.forward(X)
+    np.testing.assert_array_equal(binary.predict_proba(X), p)
+    np.testing.assert_array_equal(binary.predict(X), (p[:, 0] > 0.5).astype(int))
+    assert (binary.predict(X) == y).mean() > 0.8
+    logits = sn.Trainer(sn.mlp([2, 8, 1], output=None, seed=0), sn.BCEWithLogits(), sn.SGD(0.5))
+    logits.fit(X, y, 5)
+    z = logits.model.forward(X)
+    np.testing.assert_allclose(logits.predict_proba(X), 1 / (1 + np.exp(-z)), rtol=1e-12)
+    multi = sn.Trainer(sn.mlp([2, 8, 3], output=None, seed=0), sn.CrossEntropy(), sn.SGD(0.5))
+    labels = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+    multi.fit(X, labels, 20)
+    z = multi.model.forward(X)
+    np.testing.assert_allclose(multi.predict_proba(X), softmax(z, axis=1), rtol=1e-12)
+    np.testing.assert_array_equal(multi.predict(X), z.argmax(axis=1))
+    regression = sn.Trainer(sn.mlp([2, 4, 1], output=None, seed=0), sn.MSE(), sn.SGD(0.1))
+    regression.fit(X, X[:, 0], 3)
+    np.testing.assert_array_equal(regression.predict(X), regression.model.forward(X)[:, 0])
+    with pytest.raises(ValueError, match="MSE is not a classification loss"):
+        regression.predict_proba(X)

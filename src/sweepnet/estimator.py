@@ -171,11 +171,8 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, one column per class in ``classes_``."""
         check_is_fitted(self, "trainer_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        out = self.model_.forward(X)
-        if len(self.classes_) == 2:
-            return np.hstack([1 - out, out])
-        out = np.exp(out - out.max(axis=1, keepdims=True))
-        return out / out.sum(axis=1, keepdims=True)
+        proba = self.trainer_.predict_proba(X)
+        return np.hstack([1 - proba, proba]) if len(self.classes_) == 2 else proba
 
     def predict(self, X):
         """The most probable class of each sample."""

@@ -84,6 +84,11 @@ class Loss:
         """Fraction of correct predictions, or ``None`` when not a classifier loss."""
         return None
 
+    def probabilities(self, y_pred: np.ndarray) -> np.ndarray:
+        """The class probabilities the network's outputs stand for (classifier losses)."""
+        raise ValueError(f"{type(self).__name__} is not a classification loss: the network's "
+                         f"outputs are its predictions")
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(reduction={self.reduction!r})"
 
@@ -104,6 +109,10 @@ class _BinaryTargets(Loss):
 
     def accuracy(self, y_pred, y_true):
         return _mean((y_pred > self.threshold) == (y_true > 0.5))
+
+    def probabilities(self, y_pred):
+        """``p`` of each output (label 1)."""
+        return y_pred if self.expects == "probabilities" else sigmoid(y_pred)
 
 
 class BCE(_BinaryTargets):
@@ -178,6 +187,11 @@ class CrossEntropy(Loss):
 
     def backward(self):
         return (np.exp(self.log_prob) - self.y_true) / self._scale(self.log_prob)
+
+    def probabilities(self, y_pred):
+        """``softmax(z)`` of each row."""
+        shifted = np.exp(y_pred - y_pred.max(axis=-1, keepdims=True))
+        return shifted / shifted.sum(axis=-1, keepdims=True)
 
     def prepare_targets(self, y, n_outputs):
         if n_outputs < 2:

@@ -10,7 +10,7 @@ import numpy as np
 
 from .errors import ShapeError
 from .layers.sequential import Sequential
-from .losses import Loss
+from .losses import CrossEntropy, Loss
 from .optimizers import Optimizer
 from .stopping import EarlyStopping
 
@@ -125,6 +125,31 @@ class Trainer:
                              f"{y.shape}")
         n_outputs = self.model.forward(X[:1]).shape[-1]
         return X, self.loss.prepare_targets(y, n_outputs).astype(X.dtype)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of the trained model: ``(n_samples, n_outputs)`` for the
+        binary losses (``p`` of label 1 per output), softmax rows for ``CrossEntropy``."""
+        X = self._features(X)
+        return self.loss.probabilities(self.model.forward(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Labels: ``0``/``1`` (one column per output; 1-D for one output) for the binary
+        losses, class indices for ``CrossEntropy``; the outputs themselves for ``MSE``."""
+        X = self._features(X)
+        out = self.model.forward(X)
+        if self.loss.accuracy(out[:1], out[:1]) is None:  # not a classifier: a regression
+            return out[:, 0] if out.shape[1] == 1 else out
+        proba = self.loss.probabilities(out)
+        if isinstance(self.loss, CrossEntropy):
+            return proba.argmax(axis=1)
+        labels = (proba > 0.5).astype(np.int64)
+        return labels[:, 0] if labels.shape[1] == 1 else labels
+
+    def _features(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=self.model.dtype)
+        if X.ndim != 2:
+            raise ShapeError(f"features must have shape (n_samples, n_features), got {X.shape}")
+        return X
 
     def batch_slices(self, n: int) -> list[slice]:
         """Each mini-batch's rows of an epoch's (ordered) ``n`` samples."""
