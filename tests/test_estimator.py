@@ -31,11 +31,12 @@ def moons():
     return make_moons(1000, noise=0.2, random_state=0)
 
 
-def mlp_classifier(**kwargs):
-    clf = MLPClassifier(**kwargs)
+def mlp_classifier(X, y, **kwargs):
+    """scikit-learn's MLPClassifier with plain SGD and no L2 penalty, fitted."""
+    clf = MLPClassifier(solver="sgd", momentum=0.0, alpha=0.0, **kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return clf.fit(*kwargs.pop("_data"))
+        return clf.fit(X, y)
 
 
 def test_loss_curve_equals_mlpclassifiers_on_tutorial_003(moons):
@@ -43,11 +44,7 @@ def test_loss_curve_equals_mlpclassifiers_on_tutorial_003(moons):
     MLPClassifier (1e-10), through the estimator, stopping rule included."""
     X, y = moons
     settings = dict(hidden_layer_sizes=(16,), batch_size=len(X), random_state=99)
-    reference = MLPClassifier(solver="sgd", learning_rate_init=1.0, momentum=0.0, alpha=0.0,
-                              max_iter=1000, **settings)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        reference.fit(X, y)
+    reference = mlp_classifier(X, y, learning_rate_init=1.0, max_iter=1000, **settings)
     ours = NetClassifier(optimizer="sgd", lr=1.0, epochs=1000, **settings).fit(X, y)
     assert ours.n_iter_ == reference.n_iter_ == 420  # both stop by tol=1e-4
     np.testing.assert_allclose(ours.loss_curve_, reference.loss_curve_, rtol=0, atol=1e-10)
@@ -63,11 +60,7 @@ def test_early_stopping_stops_at_mlpclassifiers_epoch(moons, random_state):
     settings = dict(hidden_layer_sizes=(16,), batch_size=64, random_state=random_state,
                     early_stopping=True, validation_fraction=0.2, n_iter_no_change=5,
                     tol=1e-3)
-    reference = MLPClassifier(solver="sgd", learning_rate_init=0.2, momentum=0.0, alpha=0.0,
-                              max_iter=300, **settings)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        reference.fit(X, y)
+    reference = mlp_classifier(X, y, learning_rate_init=0.2, max_iter=300, **settings)
     ours = NetClassifier(optimizer="sgd", lr=0.2, epochs=300, **settings).fit(X, y)
     assert ours.n_iter_ == reference.n_iter_ < 300
     np.testing.assert_allclose(ours.loss_curve_, reference.loss_curve_, rtol=0, atol=1e-10)
