@@ -114,3 +114,24 @@ def test_unknown_component_names_list_the_registered_ones(moons):
     with pytest.raises(Exception, match="swishh"):
         NetClassifier(activation="swishh").fit(X, y)
     assert "sweepnet" in sys.modules
+
+
+@pytest.mark.parametrize("loss", ["bce", "bce_with_logits", "cross_entropy"])
+def test_every_classification_loss_gives_the_same_kind_of_classifier(moons, loss):
+    X, y = moons
+    clf = NetClassifier(hidden_layer_sizes=(8,), loss=loss, lr=0.01, epochs=100,
+                        random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (1000, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert clf.score(X, y) > 0.8
+    expected_outputs = 2 if loss == "cross_entropy" else 1
+    assert clf.model_[-1 if loss != "bce" else -2].weight.shape[-1] == expected_outputs
+
+
+def test_a_loss_that_cannot_classify_is_refused(moons):
+    X, y = moons
+    with pytest.raises(ValueError, match="must be a classification loss"):
+        NetClassifier(loss="mse").fit(X, y)
+    iris_X, iris_y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="use cross_entropy"):
+        NetClassifier(loss="bce").fit(iris_X, iris_y)

@@ -24,7 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import registry
-from .losses import BCE, CrossEntropy
+from .losses import BCE, BCEWithLogits, CrossEntropy
 from .models import mlp
 from .stopping import EarlyStopping
 from .training import Trainer
@@ -39,6 +39,13 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
     activation : str, default="relu"
         A layer name from the registry (``relu``, ``tanh``, ``sigmoid``, a
         plugin's ``swish``).
+    output : str, None or "auto", default="auto"
+        The last layer (a registry name, or None for raw logits); ``"auto"``: a
+        sigmoid for ``bce``, none for the losses on logits.
+    loss : str, default="auto"
+        ``bce`` (two classes: one sigmoid output), ``bce_with_logits`` (one
+        logit), ``cross_entropy`` (one logit per class); ``"auto"``: ``bce`` for
+        two classes, ``cross_entropy`` for more, as ``MLPClassifier``.
     optimizer : str, default="adam"
         An optimizer name from the registry (``sgd``, ``adam``).
     lr : float, default=0.001
@@ -79,12 +86,15 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         The network and its :class:`~sweepnet.training.Trainer`.
     """
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", optimizer="adam", lr=0.001,
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", output="auto",
+                 loss="auto", optimizer="adam", lr=0.001,
                  optimizer_params=None, batch_size="auto", epochs=200, init="glorot_uniform",
                  shuffle=True, random_state=None, early_stopping=False,
                  validation_fraction=0.1, tol=1e-4, n_iter_no_change=10, warm_start=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.output = output
+        self.loss = loss
         self.optimizer = optimizer
         self.lr = lr
         self.optimizer_params = optimizer_params
@@ -149,8 +159,20 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
 
     def _trainer(self, n_features: int, rng) -> Trainer:
         binary = len(self.classes_) == 2
-        sizes = [n_features, *_widths(self.hidden_layer_sizes), 1 if binary else len(self.classes_)]
-        model = mlp(sizes, activation=self.activation, output="sigmoid" if binary else None,
+        name = self.loss if self.loss != "auto" else "bce" if binary else "cross_entropy"
+        loss = registry.losses.get(name)()
+        if not isinstance(loss, (BCE, BCEWithLogits, CrossEntropy)):
+            raise ValueError(f"loss must be a classification loss (auto, bce, bce_with_logits, "
+                             f"cross_entropy), got {self.loss!r}")
+        if isinstance(loss, (BCE, BCEWithLogits)) and not binary:
+            raise ValueError(f"loss={name!r} has one output for two classes; y has "
+                             f"{len(self.classes_)} classes: use cross_entropy (or auto)")
+        outputs = len(self.classes_) if isinstance(loss, CrossEntropy) else 1
+        output = self.output
+        if output == "auto":
+            output = "sigmoid" if loss.expects == "probabilities" else None
+        sizes = [n_features, *_widths(self.hidden_layer_sizes), outputs]
+        model = mlp(sizes, activation=self.activation, output=output,
                     init=self.init, seed=rng)
         optimizer = registry.optimizers.get(self.optimizer)(
             lr=self.lr, **(self.optimizer_params or {}))
@@ -161,7 +183,7 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
                              f"{batch!r}")
         stopping = EarlyStopping(tol=self.tol, n_iter_no_change=self.n_iter_no_change,
                                  monitor="val_accuracy" if self.early_stopping else "loss")
-        trainer = Trainer(model, BCE() if binary else CrossEntropy(), optimizer,
+        trainer = Trainer(model, loss, optimizer,
                           batch_size=None if batch in (None, "auto") else int(batch),
                           shuffle="cumulative" if self.shuffle else False, seed=rng,
                           early_stopping=stopping)
@@ -172,7 +194,7 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "trainer_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         proba = self.trainer_.predict_proba(X)
-        return np.hstack([1 - proba, proba]) if len(self.classes_) == 2 else proba
+        return np.hstack([1 - proba, proba]) if proba.shape[1] == 1 else proba
 
     def predict(self, X):
         """The most probable class of each sample."""
