@@ -135,3 +135,11 @@ def test_a_loss_that_cannot_classify_is_refused(moons):
     iris_X, iris_y = load_iris(return_X_y=True)
     with pytest.raises(ValueError, match="use cross_entropy"):
         NetClassifier(loss="bce").fit(iris_X, iris_y)
+
+
+@pytest.mark.parametrize("loss", ["bce_with_logits", "cross_entropy"])
+def test_a_diverging_fit_says_so(moons, loss):
+    X, y = moons
+    with pytest.raises(ValueError, match="training diverged: the loss became non-finite"):
+        NetClassifier(loss=loss, optimizer="sgd", lr=1e12, epochs=50,
+                      random_state=0).fit(X * 1e3, y)

@@ -27,7 +27,7 @@ from . import registry
 from .losses import BCE, BCEWithLogits, CrossEntropy
 from .models import mlp
 from .stopping import EarlyStopping
-from .training import Trainer
+from .training import DIVERGED, Trainer
 
 
 class NetClassifier(ClassifierMixin, BaseEstimator):
@@ -128,7 +128,6 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
             rng = self._rng = check_random_state(self.random_state)
             trainer = self.trainer_ = self._trainer(X.shape[1], rng)
             self.model_ = trainer.model
-            self.n_iter_ = 0
         target = np.searchsorted(self.classes_, y)
         validation = None
         if self.early_stopping:
@@ -141,7 +140,6 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
         if self.batch_size == "auto":  # on the samples it trains on, as scikit-learn
             trainer.batch_size = min(200, X.shape[0])
-        done = len(trainer.history_) if hasattr(trainer, "history_") else 0
         history = trainer.fit(X, target, epochs, validation_data=validation)
         self.history_ = history
         self.n_iter_ = len(history)
@@ -150,7 +148,7 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         if validation is not None:
             self.validation_loss_curve_ = history["val_loss"].tolist()
             self.validation_scores_ = history["val_accuracy"].tolist()
-        if not np.isfinite(history["loss"].iloc[-1]) and len(history) > done:
+        if trainer.status_ == DIVERGED:  # in this fit
             raise ValueError("training diverged: the loss became non-finite; use a smaller lr")
         return self
 
