@@ -84,10 +84,24 @@ class Loss:
         """Fraction of correct predictions, or ``None`` when not a classifier loss."""
         return None
 
+    def constant_loss(self, y_true: np.ndarray) -> float | None:
+        """The lowest loss a network that ignores its input can reach on ``y_true``.
+
+        ``y_true`` has shape ``(n_samples, n_outputs)`` (as :meth:`prepare_targets`
+        returns it). A network whose output is this constant has learned nothing
+        from the features: a curve flat at this level is stuck. ``None`` when the
+        loss does not say (a plugin loss that does not override this).
+        """
+        return None
+
     def probabilities(self, y_pred: np.ndarray) -> np.ndarray:
         """The class probabilities the network's outputs stand for (classifier losses)."""
         raise ValueError(f"{type(self).__name__} is not a classification loss: the network's "
                          f"outputs are its predictions")
+
+    def _reduce_constant(self, per_sample: float, y_true: np.ndarray) -> float:
+        """A mean loss per sample, as this loss reduces it (times ``n`` for ``sum``)."""
+        return float(per_sample) * (len(y_true) if self.reduction == "sum" else 1)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(reduction={self.reduction!r})"
@@ -113,6 +127,13 @@ class _BinaryTargets(Loss):
     def probabilities(self, y_pred):
         """``p`` of each output (label 1)."""
         return y_pred if self.expects == "probabilities" else sigmoid(y_pred)
+
+    def constant_loss(self, y_true):
+        """The entropy of the labels: ``Σ_k H(ȳ_k)``, ``H(q) = -q log q - (1 - q) log(1 - q)``,
+        reached by the constant probability ``p_k = ȳ_k`` (the mean label of output ``k``);
+        ``log 2`` for balanced classes."""
+        return self._reduce_constant(_entropy(np.stack([1 - _means(y_true), _means(y_true)])),
+                                     y_true)
 
 
 class BCE(_BinaryTargets):
@@ -214,6 +235,11 @@ class CrossEntropy(Loss):
     def accuracy(self, y_pred, y_true):
         return _mean((y_pred.argmax(axis=-1) == y_true.argmax(axis=-1))[..., None])
 
+    def constant_loss(self, y_true):
+        """The entropy of the class frequencies ``q``: ``-Σ_k q_k log q_k``, reached by the
+        constant logits ``log q``."""
+        return self._reduce_constant(_entropy(_means(y_true)), y_true)
+
 
 class MSE(Loss):
     """Squared error ``L = Σ (y_pred - y)^2``; ``dL/dy_pred = 2 (y_pred - y)``."""
@@ -225,6 +251,24 @@ class MSE(Loss):
 
     def backward(self):
         return 2 * self.diff / self._scale(self.diff)
+
+    def constant_loss(self, y_true):
+        """The variance of the targets, summed over outputs: ``Σ_k mean((y_k - ȳ_k)²)``,
+        reached by predicting the mean ``ȳ``."""
+        y = np.asarray(y_true, dtype=np.float64)
+        return self._reduce_constant(float(((y - y.mean(axis=0)) ** 2).mean(axis=0).sum()),
+                                     y_true)
+
+
+def _means(y_true: np.ndarray) -> np.ndarray:
+    """The mean of each output over samples, ``(n_outputs,)``."""
+    return np.asarray(y_true, dtype=np.float64).mean(axis=0)
+
+
+def _entropy(q: np.ndarray) -> float:
+    """``-Σ q log q`` over the first axis, summed over the rest (``0 log 0 = 0``)."""
+    q = np.asarray(q, dtype=np.float64)
+    return float(-np.sum(q * np.log(np.where(q > 0, q, 1.0))))
 
 
 def _as_float(total):

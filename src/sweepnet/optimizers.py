@@ -94,6 +94,17 @@ class Optimizer:
         """Forget the state (velocities, moments, step count)."""
         self.state.clear()
 
+    @property
+    def effective_lr(self) -> float:
+        """The gradient-flow time one update stands for: ``lr`` (see :class:`SGD`).
+
+        ``k`` updates at ``effective_lr`` travel about as far as gradient flow
+        ``dθ/dt = -∇L`` for ``t = k * effective_lr``; the curve analysis puts
+        every run on that axis. For Adam, whose steps are normalised, it is
+        ``lr`` too, which compares Adam runs with each other only.
+        """
+        return self.lr
+
     def stack_key(self) -> tuple:
         """Optimizers with equal keys can train as one stack (same update code path)."""
         return (type(self),)
@@ -154,6 +165,12 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.weight_decay = _check_range("weight_decay", weight_decay, 0.0, math.inf,
                                          low_open=False)
+
+    @property
+    def effective_lr(self):
+        """``lr / (1 - momentum)``: under a steady gradient the velocity builds up to
+        ``lr / (1 - momentum)`` times the gradient (heavy ball and Nesterov alike)."""
+        return self.lr / (1 - self.momentum)
 
     def stack_key(self):
         # momentum and weight decay switched on or off choose the code path
