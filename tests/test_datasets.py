@@ -20,6 +20,9 @@ BUILTINS = ["moons", "circles", "breast_cancer", "digits", "toy"]
 @pytest.mark.parametrize("name", BUILTINS)
 def test_builtin_shapes_dtypes_and_labels(name):
     X, y = registry.datasets.get(name)()
+    if name == "breast_cancer":  # a frame: its columns name the features
+        assert X.columns[0] == "mean radius"
+    X = np.asarray(X)
     assert X.ndim == 2 and X.dtype == np.float64 and np.all(np.isfinite(X))
     assert y.shape[0] == X.shape[0]
     if name == "toy":
@@ -107,7 +110,8 @@ def test_csv_reproduces_tutorial_002(tmp_path):
     frame.to_csv(path, index=False)
     X, y = csv(str(path), target="diagnosis", positive="M",
                features=["texture_mean", "radius_mean"])
-    assert X.shape == (569, 2) and X.dtype == np.float64
+    assert X.shape == (569, 2) and (X.dtypes == np.float64).all()
+    assert list(X.columns) == ["texture_mean", "radius_mean"]
     np.testing.assert_allclose(X, data.data[["mean texture", "mean radius"]].to_numpy())
     np.testing.assert_array_equal(y, data.target.to_numpy() == 0)
     # without features=, every column but the target and the row identifier
@@ -120,9 +124,9 @@ def test_csv_never_takes_a_row_identifier_as_a_feature_unless_asked(tmp_path, na
     path = write(tmp_path, f"{name},x,label\n101,0.5,0\n102,1.5,1\n103,2.5,0\n")
     with caplog.at_level("INFO", logger="sweepnet"):
         X, y = csv(path, target="label")
-    assert X.tolist() == [[0.5], [1.5], [2.5]] and y.tolist() == [0, 1, 0]
+    assert X.to_numpy().tolist() == [[0.5], [1.5], [2.5]] and y.tolist() == [0, 1, 0]
     assert f"column {name!r} looks like a row identifier" in caplog.text
-    assert csv(path, target="label", features=[name, "x"])[0][:, 0].tolist() == [101, 102, 103]
+    assert csv(path, target="label", features=[name, "x"])[0][name].tolist() == [101, 102, 103]
 
 
 def test_csv_skips_an_empty_unnamed_column_and_names_an_empty_named_one(tmp_path, caplog):
@@ -131,7 +135,8 @@ def test_csv_skips_an_empty_unnamed_column_and_names_an_empty_named_one(tmp_path
                            "1,M,17.99,10.38,\n2,B,13.54,14.36,\n3,M,20.57,17.77,\n")
     with caplog.at_level("INFO", logger="sweepnet"):
         X, y = csv(path, target="diagnosis", positive="M")
-    assert X.tolist() == [[17.99, 10.38], [13.54, 14.36], [20.57, 17.77]]
+    assert X.to_numpy().tolist() == [[17.99, 10.38], [13.54, 14.36], [20.57, 17.77]]
+    assert list(X.columns) == ["radius_mean", "texture_mean"]
     assert y.tolist() == [1, 0, 1]
     assert "column 'Unnamed: 4' is empty in every row" in caplog.text
     # a named empty column is a feature the user may want: the message says what is wrong
@@ -145,7 +150,7 @@ def test_csv_target_coding(tmp_path):
     path = write(tmp_path, "a,b,label\n1,2,0\n3,4,1\n5,6,2\n7,8,1\n")
     X, y = csv(path, target="label")
     assert X.shape == (4, 2) and y.tolist() == [0, 1, 2, 1]
-    assert csv(path, target="label", features=["b"])[0].tolist() == [[2], [4], [6], [8]]
+    assert csv(path, target="label", features=["b"])[0].to_numpy().tolist() == [[2], [4], [6], [8]]
     # integers that are not 0..k-1 are mapped in sorted order
     path = write(tmp_path, "a,label\n1,2\n3,1\n5,2\n")
     assert csv(path, target="label")[1].tolist() == [1, 0, 1]
@@ -158,7 +163,7 @@ def test_csv_target_coding(tmp_path):
     # another delimiter
     path = write(tmp_path, "a;b;y\n1;2;x\n3;4;z\n")
     X, y = csv(path, target="y", positive="z", delimiter=";")
-    assert X.tolist() == [[1, 2], [3, 4]] and y.tolist() == [0, 1]
+    assert X.to_numpy().tolist() == [[1, 2], [3, 4]] and y.tolist() == [0, 1]
 
 
 def test_csv_missing_file(tmp_path):
@@ -389,21 +394,22 @@ def test_csv_is_parsed_once_for_many_jobs_and_again_when_the_file_changes(tmp_pa
     monkeypatch.setattr(pd, "read_csv", lambda *a, **k: calls.append(a) or read_csv(*a, **k))
     path = write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n")
     X, y = csv(path, target="y")
-    X[0, 0] = 99.0  # a caller changing its copy changes nothing for the next one
+    X.iloc[0, 0] = 99.0  # a caller changing its copy changes nothing for the next one
     X2, y2 = csv(str(path), target="y")
-    assert len(calls) == 1 and X2.tolist() == [[1, 2], [3, 4]] and y2.tolist() == [0, 1]
-    assert csv(path, target="y", features=["b"])[0].tolist() == [[2], [4]]
+    assert len(calls) == 1 and X2.to_numpy().tolist() == [[1, 2], [3, 4]]
+    assert y2.tolist() == [0, 1]
+    assert csv(path, target="y", features=["b"])[0].to_numpy().tolist() == [[2], [4]]
     assert len(calls) == 2
     path.write_text("a,b,y\n5,6,1\n7,8,0\n")
     os.utime(path, ns=(0, os.stat(path).st_mtime_ns + 10**9))
-    assert csv(path, target="y", features=["b"])[0].tolist() == [[6], [8]]
+    assert csv(path, target="y", features=["b"])[0].to_numpy().tolist() == [[6], [8]]
     assert len(calls) == 3
 
 
 @pytest.mark.parametrize("name", ["\t", "\\t", "tab"])
 def test_csv_tab_can_be_written_as_an_override_gives_it(tmp_path, name):
     path = write(tmp_path, "a\tb\ty\n1\t2\t0\n3\t4\t1\n")
-    assert csv(path, target="y", delimiter=name)[0].tolist() == [[1, 2], [3, 4]]
+    assert csv(path, target="y", delimiter=name)[0].to_numpy().tolist() == [[1, 2], [3, 4]]
 
 
 def test_breast_cancer_features_by_either_name_and_tutorial_002s_labels():
@@ -412,6 +418,7 @@ def test_breast_cancer_features_by_either_name_and_tutorial_002s_labels():
     for names in (["texture_mean", "radius_mean"], ["mean texture", "mean radius"]):
         X, y = breast_cancer(features=names, positive="malignant")
         np.testing.assert_array_equal(X, expected)
+        assert list(X.columns) == names  # named as asked
         np.testing.assert_array_equal(y, (data.target == 0).to_numpy())
     X, _ = breast_cancer(features=["concave points_worst", "fractal_dimension_se"])
     np.testing.assert_array_equal(
@@ -421,5 +428,5 @@ def test_breast_cancer_features_by_either_name_and_tutorial_002s_labels():
     with pytest.raises(DatasetError, match="positive must be 'benign'"):
         breast_cancer(positive="M")
     X, y = breast_cancer()
-    X[0, 0], y[0] = -1, 7  # callers get copies
-    assert breast_cancer()[0][0, 0] != -1 and breast_cancer()[1][0] != 7
+    X.iloc[0, 0], y[0] = -1, 7  # callers get copies
+    assert breast_cancer()[0].iloc[0, 0] != -1 and breast_cancer()[1][0] != 7

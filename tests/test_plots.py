@@ -25,6 +25,7 @@ from sweepnet.analysis.plots import (
     plot_decision_grid,
     plot_heatmap,
 )
+from sweepnet.analysis.plots.convergence import STRIP
 from sweepnet.analysis.plots.style import save
 from sweepnet.analysis.surface import decision_surface
 
@@ -248,14 +249,28 @@ def test_single_replicate_sweep_draws_one_line_per_run_with_its_marks(lr_sweep, 
     assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "training loss"
 
 
-def test_a_numeric_x_gets_a_log_colorbar_ticked_at_the_swept_values(lr_sweep, tmp_path):
+def test_a_handful_of_numeric_values_get_a_palette_colour_each_in_order(lr_sweep, tmp_path):
     fig = plot_curves(lr_sweep.history, lr_sweep.summary, lr_sweep.plateaus, lr_sweep.roles(),
+                      tmp_path / "loss.png")
+    assert not colorbars(fig)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert [t for t in labels if t.startswith("optimizer.lr")] == [
+        f"optimizer.lr = {lr:g}" for lr in LRS]
+    (ax,) = panels(fig)
+    colours = {c.get_gid(): c.get_color() for c in artists(ax, "curve")}
+    assert len(set(colours.values())) == len(LRS)  # tab10: no pale end on white
+
+
+def test_many_numeric_values_get_a_log_colorbar_ticked_at_the_swept_values(tmp_path):
+    lrs = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0]
+    sweep = make_sweep(lrs=lrs)
+    fig = plot_curves(sweep.history, sweep.summary, sweep.plateaus, sweep.roles(),
                       tmp_path / "loss.png")
     (cbar,) = colorbars(fig)
     assert cbar.get_ylabel() == "optimizer.lr"
     assert cbar.get_yscale() == "log"
-    np.testing.assert_allclose(cbar.get_yticks(), LRS)
-    assert [t.get_text() for t in cbar.get_yticklabels()] == ["0.01", "0.1", "0.5", "1", "10"]
+    np.testing.assert_allclose(cbar.get_yticks(), lrs)
+    assert [t.get_text() for t in cbar.get_yticklabels()] == [f"{lr:g}" for lr in lrs]
 
 
 def test_a_categorical_x_gets_a_legend_in_natural_order(tmp_path):
@@ -441,10 +456,41 @@ def test_convergence_against_a_learning_rate_is_on_a_log_axis_ticked_at_the_rate
     for ax in panels(fig):
         (cross,) = artists(ax, "diverged")
         assert list(cross.get_xdata()) == [DIVERGED_LR]
+        assert list(cross.get_ydata()) == [STRIP] and STRIP > 1  # above the panel
         assert [list(m.get_xdata()) for m in artists(ax, "stuck")] == [[STUCK_LR]]
-    assert list(artists(ax_epoch, "not_converged")[0].get_xdata()) == [STUCK_LR]
+    # the stuck run has no convergence epoch: marked stuck above the panel, not twice
+    (stuck,) = artists(ax_epoch, "stuck")
+    assert list(stuck.get_ydata()) == [STRIP]
+    assert not artists(ax_epoch, "not_converged")
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert {"stuck on a plateau", "diverged", "not converged"} <= set(labels)
+    assert {"stuck on a plateau", "diverged (above the panel)"} <= set(labels)
+    # losses on an absolute scale: from 0, or log when they span more than 10x (here)
+    for ax in (ax_loss, ax_val):
+        assert ax.get_yscale() == "log" or ax.get_ylim()[0] == 0
+
+
+def test_a_small_difference_of_final_losses_is_drawn_from_zero_not_as_a_spike(tmp_path):
+    sweep = make_sweep(lrs=[0.1, 0.5, 1.0])
+    sweep.summary["final_loss"] = [0.0835, 0.0834, 0.0855]  # the lr_sweep's 2.5%
+    fig = plot_convergence(sweep.summary, sweep.roles(), tmp_path / "conv.png")
+    ax_loss = panels(fig)[0]
+    assert ax_loss.get_yscale() == "linear" and ax_loss.get_ylim()[0] == 0
+
+
+def test_runs_that_did_not_converge_are_marked_outside_the_axis(lr_sweep, tmp_path):
+    summary = lr_sweep.summary.copy()
+    summary["convergence_epoch"] = pd.array([pd.NA] * len(summary), dtype="Int64")
+    fig = plot_convergence(summary, lr_sweep.roles(), tmp_path / "conv.png")
+    ax_epoch = panels(fig)[1]
+    (marks,) = artists(ax_epoch, "not_converged")
+    ordinary = summary[~summary["stuck"] & ~summary["diverged"]]
+    np.testing.assert_allclose(marks.get_xdata(), ordinary["optimizer.lr"])
+    assert set(marks.get_ydata()) == {STRIP}
+    assert ax_epoch.get_ylim() == (0, EPOCHS * 1.05)  # the epochs trained, not 0-1
+    (empty,) = artists(ax_epoch, "empty")
+    assert empty.get_text() == "no run has a convergence epoch"
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "not converged (above the panel)" in labels
 
 
 def test_a_categorical_x_is_never_joined_by_lines_and_hues_are_dodged(tmp_path):
@@ -706,3 +752,93 @@ def test_nothing_overlaps_or_sticks_out(lr_sweep, seeded, blobs, tmp_path, case)
     assert (width, height) == (fig.get_figwidth() * DPI, fig.get_figheight() * DPI)
     assert width <= 1600
     assert_laid_out(fig)
+
+
+# --------------------------------------------------------------------------- verdicts drawn
+
+
+def test_an_oscillating_run_is_drawn_thin_with_the_centre_of_its_oscillation(tmp_path):
+    sweep = make_sweep(lrs=[0.1, 0.5])
+    wobble = sweep.history["job"] == 1
+    sign = (-1.0) ** sweep.history.loc[wobble, "epoch"]
+    sweep.history.loc[wobble, "loss"] *= 1 + 0.05 * sign
+    sweep.summary["oscillating"] = [False, True]
+    fig = plot_curves(sweep.history, sweep.summary, sweep.plateaus, sweep.roles(),
+                      tmp_path / "loss.png")
+    (ax,) = panels(fig)
+    curves = {c.get_gid(): c for c in artists(ax, "curve")}
+    assert curves["curve:1"].get_linewidth() < curves["curve:0"].get_linewidth()
+    (centre,) = artists(ax, "centre")
+    assert centre.get_gid() == "centre:1"
+    run = sweep.history[wobble]["loss"].to_numpy()
+    np.testing.assert_allclose(centre.get_ydata(), (run[1:] + run[:-1]) / 2)
+    assert "oscillating runs: thin, every epoch" in fig.get_suptitle().replace("\n", " ")
+
+
+def test_the_lr_time_axis_puts_each_epoch_at_lr_times_its_middle(tmp_path):
+    sweep = make_sweep(lrs=[0.1, 0.5, 1.0])
+    sweep.summary["effective_lr"] = sweep.summary["optimizer.lr"]
+    sweep.summary["updates_per_epoch"] = 1
+    fig = plot_curves(sweep.history, sweep.summary, sweep.plateaus, sweep.roles(),
+                      tmp_path / "tau.png", log_scale=True, time="lr_time")
+    (ax,) = panels(fig)
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "lr × epoch"
+    for curve in artists(ax, "curve"):
+        job = int(curve.get_gid().split(":")[1])
+        lr = sweep.summary.loc[sweep.summary["job"] == job, "optimizer.lr"].item()
+        np.testing.assert_allclose(curve.get_xdata(), lr * (np.arange(1, EPOCHS + 1) - 0.5))
+    (shade,) = [p for p in artists(ax, "plateau") if p.get_gid() == "plateau:1"]  # lr 0.5
+    xs = np.asarray(shade.get_xdata())
+    assert np.nanmin(xs) == 0.5 * (10 - 0.5) and np.nanmax(xs) == 0.5 * (40 - 0.5)
+    (dot,) = [d for d in artists(ax, "convergence") if d.get_gid() == "convergence:1"]
+    assert list(dot.get_xdata()) == [0.5 * (CONVERGED_AT[0.5] - 0.5)]
+    assert "against lr × epoch" in fig.get_suptitle()
+    sweep.summary.loc[0, "effective_lr"] = np.nan  # a run from before time scales
+    with pytest.raises(ValueError, match="needs each run's effective_lr"):
+        plot_curves(sweep.history, sweep.summary, sweep.plateaus, sweep.roles(),
+                    tmp_path / "tau.png", time="lr_time")
+
+
+def test_a_single_run_is_labelled_by_what_defines_it(lr_sweep, tmp_path):
+    one = lr_sweep.summary["job"] == 1
+    history = lr_sweep.history[lr_sweep.history["job"] == 1].drop(columns="optimizer.lr")
+    summary = lr_sweep.summary[one].drop(columns="optimizer.lr")
+    summary["job"] = "2026-12-01_10-00-00-000000"  # a run directory's name
+    history["job"] = summary["job"].item()
+    summary["overrides"] = "experiment=tutorial_003_deep"
+    fig = plot_curves(history, summary, None, choose_roles(summary, []), tmp_path / "r.png")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "experiment=tutorial_003_deep" in labels
+    assert not any("2026" in label for label in labels)
+
+
+def test_decision_axes_carry_the_feature_names_and_say_standardized(blobs, tmp_path):
+    X, y = blobs
+    surface = decision_surface(probability(np.array([2.0, 1.0])), X, y, points=30,
+                               names=["radius_mean", "texture_mean"], standardized=True)
+    fig = plot_decision_boundary(surface, path=tmp_path / "d.png")
+    (ax,) = panels(fig)
+    assert ax.get_xlabel() == "radius_mean (standardized)"
+    assert ax.get_ylabel() == "texture_mean (standardized)"
+    plain = plot_decision_boundary(decision_surface(probability(np.array([2.0, 1.0])), X, y,
+                                                    points=30))
+    assert panels(plain)[0].get_xlabel() == "feature 1"
+
+
+def test_each_class_stands_out_from_the_output_image_on_its_side(blobs, tmp_path):
+    from matplotlib.colors import to_rgb
+
+    X, y = blobs
+    surface = decision_surface(probability(np.array([2.0, 1.0])), X, y, points=30)
+    fig = plot_decision_boundary(surface)
+    (ax,) = panels(fig)
+    (image,) = artists(ax, "decision")
+
+    def luminance(rgb):
+        return float(np.dot(to_rgb(rgb), [0.2126, 0.7152, 0.0722]))
+
+    for cls, output in ((0, 0.0), (1, 1.0)):
+        (points,) = artists(ax, f"data:{cls}")
+        background = image.cmap(image.norm(output))
+        dot = points.get_facecolor()[0]
+        assert luminance(background) - luminance(dot) > 0.45  # dark points, pale image

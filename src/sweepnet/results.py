@@ -7,10 +7,14 @@ from disk only, so the frames are the same whichever launcher ran the jobs:
     long: one row per job and epoch; ``job``, one column per swept parameter,
     then ``epoch``, ``loss``, ``val_loss``, ``val_accuracy``, ``time``.
 ``summary``
-    one row per job: ``job``, the swept parameters, ``status``,
+    one row per job: ``job``, the swept parameters, ``status``, ``overrides``
+    (what defines the run, as typed; ``(defaults)`` for none),
     ``final_loss``, ``best_loss``, ``final_val_loss``, ``best_val_loss``,
-    ``final_val_accuracy``, ``best_val_accuracy``, ``epochs``, ``wall_time``
-    (and ``sklearn_*`` baseline columns, ``error`` when a run failed).
+    ``final_val_accuracy``, ``best_val_accuracy``, ``epochs``, ``wall_time``,
+    what the run's verdicts are judged against (``start``, ``constant_loss``,
+    ``linear_loss``, ``updates_per_epoch``, ``effective_lr``: see
+    :mod:`sweepnet.runner.references`; empty for runs written before them), and
+    ``sklearn_*`` baseline columns, ``error`` when a run failed.
 
 :func:`sweepnet.analysis.load` adds the curve analysis (convergence,
 plateaus, ``stuck``), the groups of replicates and the plot roles.
@@ -30,8 +34,14 @@ METRICS = [("final_loss", "final", "loss"), ("best_loss", "best", "loss"),
            ("final_val_loss", "final", "val_loss"), ("best_val_loss", "best", "val_loss"),
            ("final_val_accuracy", "final", "val_accuracy"),
            ("best_val_accuracy", "best", "val_accuracy")]
+#: what a run's verdicts are judged against: (column, key in result.json)
+REFERENCES = [("start", "start"), ("updates_per_epoch", "updates_per_epoch"),
+              ("effective_lr", "effective_lr")]
+LEVELS = [("constant_loss", "constant"), ("linear_loss", "linear")]
 TAKEN_COLUMNS = {"job", "group", "epoch", "loss", "val_loss", "val_accuracy", "time", "status",
-                 "epochs", "wall_time", "error", *(c for c, _, _ in METRICS)}
+                 "overrides",
+                 "epochs", "wall_time", "error", *(c for c, _, _ in METRICS),
+                 *(c for c, _ in REFERENCES + LEVELS)}
 
 
 @dataclass
@@ -76,20 +86,52 @@ def _baseline_columns(record: dict) -> dict[str, float]:
 
 
 def _summary_row(job, swept: dict, record: dict) -> dict:
-    row = {"job": job, **swept, "status": record["status"]}
+    row = {"job": job, **swept, "status": record["status"],
+           "overrides": " ".join(record.get("overrides") or []) or "(defaults)"}
     for column, kind, metric in METRICS:
         row[column] = (record.get(kind) or {}).get(metric)
     row.update(epochs=record.get("epochs", 0), wall_time=record.get("wall_time"),
-               error=record.get("error"), **_baseline_columns(record))
+               error=record.get("error"))
+    row.update({column: record.get(key) for column, key in REFERENCES})
+    row.update({column: (record.get("levels") or {}).get(key) for column, key in LEVELS})
+    row.update(_baseline_columns(record))
     return row
 
 
+def _neither(path: Path) -> str:
+    """Why ``path`` is neither a run nor a sweep, and what to run instead."""
+    inside = sorted(p for p in path.iterdir() if p.is_dir())
+    runs = [p for p in inside if rundir.kind_of(p) == rundir.RUN]
+    sweeps = [p for p in inside if rundir.kind_of(p) == rundir.SWEEP]
+    found = []
+    for name, dirs in (("run", runs), ("sweep", sweeps)):
+        if dirs:
+            shown = ", ".join(p.name for p in dirs[:4]) + (", ..." if len(dirs) > 4 else "")
+            found.append(f"{len(dirs)} {name} director{'y' if len(dirs) == 1 else 'ies'} "
+                         f"({shown})")
+    if not found:
+        return (f"{path} is neither a run nor a sweep directory: nothing sweepnet wrote is "
+                f"in it")
+    example = (runs or sweeps)[0]
+    return (f"{path} is neither a run nor a sweep directory: it holds {' and '.join(found)}, "
+            f"which are not one sweep's jobs; read each on its own, e.g. "
+            f"sweepnet-report {example}")
+
+
 def load(path: str | Path) -> Results:
-    """Read a run or sweep directory into :class:`Results` (finished or partial)."""
+    """Read a run or sweep directory into :class:`Results` (finished or partial).
+
+    Raises ``FileNotFoundError`` when ``path`` is not a directory and
+    ``ValueError`` when it is neither a run's nor a sweep's (a folder of
+    unrelated runs, say), saying what it holds and what to read instead.
+    """
     path = Path(path)
     if not path.is_dir():
         raise FileNotFoundError(f"no run or sweep directory at {path.resolve()}")
-    is_sweep = not rundir.is_run_dir(path)
+    kind = rundir.kind_of(path)
+    if kind is None:
+        raise ValueError(_neither(path))
+    is_sweep = kind == rundir.SWEEP
     candidates = rundir.job_dirs(path) if is_sweep else [path]
     runs, missing, problems = [], [], _gaps(candidates) if is_sweep else {}
     for run_dir in candidates:

@@ -154,6 +154,15 @@ def _write_tables(sweep: Sweep) -> list[Path]:
     return written
 
 
+def _time_scales_differ(summary) -> bool:
+    """Whether every run recorded its time scale and they differ (the learning rate or the
+    batch size was swept): then the loss against lr x epoch shows what epochs hide."""
+    if not {"effective_lr", "updates_per_epoch"} <= set(summary):
+        return False
+    scale = summary["effective_lr"] * summary["updates_per_epoch"]
+    return bool(scale.notna().all() and scale.nunique() > 1)
+
+
 def _figures(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool) -> list[PlotTask]:
     """The figures of a run or sweep (see :func:`report`)."""
     from .plots import plot_convergence, plot_curves, plot_heatmap
@@ -162,6 +171,9 @@ def _figures(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool) -> list[
         return []
     curves = (sweep.history, sweep.summary, sweep.plateaus, sweep.roles)
     figures = [PlotTask(f"loss_curves.{fmt}", plot_curves, curves, {"log_scale": log_scale})]
+    if sweep.is_sweep and _time_scales_differ(sweep.summary):
+        figures.append(PlotTask(f"loss_lr_time.{fmt}", plot_curves, curves,
+                                {"log_scale": True, "time": "lr_time"}))
     for column in ("val_loss", "val_accuracy"):
         if column in sweep.history:
             figures.append(PlotTask(f"{column}.{fmt}", plot_curves, curves, {
@@ -183,9 +195,11 @@ def report(path: str | Path, fmt: str = "png", log_scale: bool = False,
     """Analyse the runs under ``path`` and (re)write tables and plots next to them.
 
     A sweep directory gets the tables of :data:`sweepnet.rundir.SWEEP_TABLES`
-    and the plots ``loss_curves``, ``val_loss``, ``val_accuracy`` (with
-    validation data), ``convergence``, ``heatmap`` (two or more swept
-    non-replicate parameters) and ``decision_boundaries`` (two-feature data);
+    and the plots ``loss_curves``, ``loss_lr_time`` (the loss against
+    ``lr × epoch``, log-log, when the runs' learning rates or batch sizes
+    differ), ``val_loss``, ``val_accuracy`` (with validation data),
+    ``convergence``, ``heatmap`` (two or more swept non-replicate parameters)
+    and ``decision_boundaries`` (two-feature data);
     a run directory gets its ``loss_curves``, ``val_loss``, ``val_accuracy`` and
     ``decision_boundary``.
     ``x``, ``hue``, ``col`` and ``replicates`` are the plot roles (see
@@ -248,20 +262,43 @@ def problem_lines(sweep: Sweep) -> list[str]:
     return [f"left out: job {job}: {problem}" for job, problem in sweep.problems.items()]
 
 
-SHOWN = ["job", "status", "final_loss", "final_val_accuracy", "epochs", "convergence_epoch",
-         "n_plateaus", "stuck", "diverged"]
+SHOWN = ["job", "status", "final_loss", "final_val_accuracy", "epochs", "ending",
+         "convergence_epoch", "n_plateaus", "stuck", "diverged"]
 GROUP_SHOWN = ["n", "final_loss_mean", "final_loss_std", "final_val_accuracy_mean",
                "convergence_epoch_mean", "stuck_fraction", "diverged_fraction"]
+#: stuck runs whose reasons the terminal summary lists
+MAX_REASONS = 10
 
 
 def summary_text(sweep: Sweep) -> str:
-    """The summary as the terminal shows it: per group when replicates were swept."""
+    """The summary as the terminal shows it (per group when replicates were swept), then
+    why the stuck runs are stuck and which runs oscillate."""
     if sweep.roles.aggregated and not sweep.groups.empty:
         columns = ["group", *sweep.roles.keys] + [c for c in GROUP_SHOWN if c in sweep.groups]
-        return sweep.groups[columns].to_string(index=False)
-    columns = ["job", *sweep.parameters] + [c for c in SHOWN[1:] if c in sweep.summary]
-    columns += [c for c in sweep.summary if c.startswith("sklearn_")]
-    return sweep.summary[columns].to_string(index=False)
+        text = sweep.groups[columns].to_string(index=False)
+    else:
+        columns = ["job", *sweep.parameters] + [c for c in SHOWN[1:] if c in sweep.summary]
+        columns += [c for c in sweep.summary if c.startswith("sklearn_")]
+        text = sweep.summary[columns].to_string(index=False)
+    return "\n".join([text, *verdict_lines(sweep)])
+
+
+def verdict_lines(sweep: Sweep) -> list[str]:
+    """Why each stuck run is stuck (at most :data:`MAX_REASONS`), and the oscillating runs."""
+    summary = sweep.summary
+    if "stuck" not in summary:
+        return []
+    stuck = summary[summary["stuck"]]
+    lines = [f"job {row.job}: {row.stuck_reason}"
+             for row in stuck.head(MAX_REASONS).itertuples()]
+    if len(stuck) > MAX_REASONS:
+        lines.append(f"... and {len(stuck) - MAX_REASONS} more stuck runs "
+                     f"({rundir.SWEEP_SUMMARY}: stuck_reason)")
+    shaking = summary.loc[summary["oscillating"], "job"].tolist()
+    if shaking:
+        lines.append(f"oscillating (the loss alternates up and down at the end): job "
+                     f"{', '.join(map(str, shaking))}")
+    return [""] + lines if lines else []
 
 
 def saved_options(path: Path) -> dict:

@@ -6,7 +6,7 @@ so plots never rebuild an experiment. Plain numpy: no matplotlib here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -18,7 +18,8 @@ MARGIN = 0.1  # of the data's range, on every side
 
 
 def decision_surface(predict: Callable[[np.ndarray], np.ndarray], X, y=None,
-                     points: int = GRID_POINTS, step: float | None = None) -> dict:
+                     points: int = GRID_POINTS, step: float | None = None,
+                     names: Sequence[str] | None = None, standardized: bool = False) -> dict:
     """Evaluate ``predict`` over a grid covering ``X`` plus a 10% margin.
 
     Parameters
@@ -33,13 +34,17 @@ def decision_surface(predict: Callable[[np.ndarray], np.ndarray], X, y=None,
         Grid points per axis (ignored when ``step`` is given).
     step : float, optional
         Grid spacing in data units.
+    names : sequence of two str, optional
+        The two features' names (the plot's axis labels).
+    standardized : bool
+        Whether ``X`` holds standardized features (the axes say so).
 
     Returns
     -------
     dict
         ``x0`` of shape (G,) and ``x1`` of shape (H,) (the grid's coordinates),
-        ``z`` of shape (H, G) (the output at ``(x0[j], x1[i])``), ``X`` and,
-        when given, ``y``.
+        ``z`` of shape (H, G) (the output at ``(x0[j], x1[i])``), ``X``, when
+        given ``y`` and ``names``, and ``standardized`` (a 0-d bool array).
 
     Raises
     ------
@@ -72,7 +77,12 @@ def decision_surface(predict: Callable[[np.ndarray], np.ndarray], X, y=None,
     if out.shape != (grid.shape[0],):
         raise ValueError(f"predict must return one output per point, shape (n,) or (n, 1); "
                          f"got {out.shape} for n={grid.shape[0]}")
-    surface = {"x0": x0, "x1": x1, "z": out.reshape(xx.shape), "X": X}
+    surface = {"x0": x0, "x1": x1, "z": out.reshape(xx.shape), "X": X,
+               "standardized": np.array(bool(standardized))}
+    if names is not None:
+        if len(names) != 2:
+            raise ValueError(f"names must name the 2 features, got {list(names)!r}")
+        surface["names"] = np.array([str(n) for n in names])
     if y is not None:
         y = np.asarray(y)
         y = y.reshape(-1) if y.ndim > 1 else y

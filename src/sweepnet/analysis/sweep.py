@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..results import load as load_results
-from .curves import PLATEAU_COLUMNS, analyze
+from .curves import PLATEAU_COLUMNS, RULE, Rule, analyze
 from .groups import DEFAULT_REPLICATES, Roles, add_groups, choose_roles, group_table
 
 
@@ -37,14 +37,13 @@ class Sweep:
 
 def load(path: str | Path, replicates: Sequence[str] = DEFAULT_REPLICATES,
          x: str | None = None, hue: str | None = None,
-         col: str | Sequence[str] | None = None, **options) -> Sweep:
+         col: str | Sequence[str] | None = None, rule: Rule = RULE) -> Sweep:
     """Read a run or sweep directory and analyse it.
 
-    ``replicates`` names the replicate axes (aggregated into groups; the
-    ``stuck`` verdict compares only runs with equal replicate values);
+    ``replicates`` names the replicate axes (aggregated into groups);
     ``x``, ``hue``, ``col`` choose the plot roles (defaults: see
-    :func:`~sweepnet.analysis.groups.choose_roles`); ``options`` go to
-    :func:`~sweepnet.analysis.curves.analyze` (``threshold``, ``window``, ...).
+    :func:`~sweepnet.analysis.groups.choose_roles`); ``rule`` holds the
+    parameters of the verdicts (:class:`~sweepnet.analysis.curves.Rule`).
     """
     results = load_results(path)
     summary, history = results.summary, results.history
@@ -53,7 +52,7 @@ def load(path: str | Path, replicates: Sequence[str] = DEFAULT_REPLICATES,
     plateaus = pd.DataFrame(columns=PLATEAU_COLUMNS)
     if not summary.empty:
         if not history.empty:
-            summary, plateaus = analyze(history, summary, roles.replicates, **options)
+            summary, plateaus = analyze(history, summary, rule)
         summary = add_groups(summary, roles)
     groups = group_table(summary, roles) if not summary.empty else pd.DataFrame()
     return Sweep(history, summary, groups, plateaus, results.parameters, roles, results.path,

@@ -79,8 +79,7 @@ def circles(n_samples: int = 1000, noise: float = 0.1, factor: float = 0.5, seed
     return X.astype(np.float64), y.astype(np.int64)
 
 
-def breast_cancer(features: Sequence[str] | None = None, positive: str = "benign"
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def breast_cancer(features: Sequence[str] | None = None, positive: str = "benign"):
     """The Wisconsin breast cancer data (scikit-learn's ``load_breast_cancer``).
 
     Bundled with scikit-learn: nothing is downloaded. The same 569 samples as
@@ -99,17 +98,21 @@ def breast_cancer(features: Sequence[str] | None = None, positive: str = "benign
 
     Returns
     -------
-    X : ndarray of shape (569, n_features), float64
-        The features, unscaled.
+    X : DataFrame of shape (569, n_features), float64
+        The features, unscaled, named as ``features`` names them (scikit-learn's
+        names by default).
     y : ndarray of shape (569,), int64
     """
+    import pandas as pd
+
     if positive not in ("benign", "malignant"):
         raise DatasetError(f"breast_cancer: positive must be 'benign' (scikit-learn's labels) "
                            f"or 'malignant' (tutorial 002's), got {positive!r}.")
     X, y, names = _bundled("load_breast_cancer")
     if features is not None:
-        X = X[:, _feature_columns(features, names)]
-    return X.copy(), (1 - y if positive == "malignant" else y.copy())
+        X, names = X[:, _feature_columns(features, names)], [str(f) for f in features]
+    return (pd.DataFrame(X.copy(), columns=list(names)),
+            (1 - y if positive == "malignant" else y.copy()))
 
 
 def _csv_name(name: str) -> str:

@@ -24,8 +24,7 @@ log = logging.getLogger("sweepnet")
 
 
 def csv(path: str | os.PathLike, target: str, positive=None,
-        features: Sequence[str] | None = None, delimiter: str = ","
-        ) -> tuple[np.ndarray, np.ndarray]:
+        features: Sequence[str] | None = None, delimiter: str = ","):
     """Load a classification dataset from a CSV file with a header row.
 
     Parameters
@@ -63,7 +62,8 @@ def csv(path: str | os.PathLike, target: str, positive=None,
 
     Returns
     -------
-    X : ndarray of shape (n_rows, n_features), float64
+    X : DataFrame of shape (n_rows, n_features), float64
+        The feature columns, named as in the header.
     y : ndarray of shape (n_rows,), int64
         Class labels ``0 .. k-1``.
 
@@ -98,7 +98,7 @@ def csv(path: str | os.PathLike, target: str, positive=None,
         _last_read.clear()
         _last_read.update(key=key, data=_read(file, target, positive, features, delimiter))
     X, y = _last_read["data"]
-    return X.copy(), y.copy()
+    return X.copy(), y.copy()  # a DataFrame: its columns name the features
 
 
 #: the last file read and its arrays: a sweep checks, then runs, many jobs on one file
@@ -185,7 +185,8 @@ def _read(file: Path, target, positive, features, delimiter):
             f"loading (e.g. with pandas dropna/fillna)."
         )
 
-    X = table[features].to_numpy(dtype=np.float64)
+    X = table[features].astype(np.float64).reset_index(drop=True)
+    X.columns = [str(c) for c in X.columns]
     y = _labels(table[target], target, positive, file)
     return X, y
 

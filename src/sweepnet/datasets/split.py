@@ -117,6 +117,8 @@ class Split:
         The training part's feature standard deviations (1 for constant
         features, as in scikit-learn's ``StandardScaler``), None when not
         standardized.
+    feature_names : tuple of str, or None
+        The features' names when the data named them (a DataFrame's columns).
     """
 
     X_train: np.ndarray
@@ -125,6 +127,7 @@ class Split:
     y_val: np.ndarray | None = None
     mean: np.ndarray | None = None
     scale: np.ndarray | None = None
+    feature_names: tuple[str, ...] | None = None
 
 
 def split(X, y, test_size: float = 0.2, stratify: bool = True, seed: int = 0,
@@ -138,6 +141,7 @@ def split(X, y, test_size: float = 0.2, stratify: bool = True, seed: int = 0,
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        A DataFrame's columns become the split's ``feature_names``.
     y : array-like of shape (n_samples,) or (n_samples, n_labels)
     test_size : float, default=0.2
         Fraction of the samples held out for validation, ``0 <= test_size < 1``;
@@ -164,6 +168,7 @@ def split(X, y, test_size: float = 0.2, stratify: bool = True, seed: int = 0,
         empty, or a stratified split that is impossible (a class with a single
         member, or fewer validation samples than classes).
     """
+    names = tuple(str(c) for c in X.columns) if hasattr(X, "columns") else None
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.ndim != 2 or y.ndim not in (1, 2) or X.shape[0] != y.shape[0]:
@@ -206,6 +211,7 @@ def split(X, y, test_size: float = 0.2, stratify: bool = True, seed: int = 0,
             result.X_val = scaler.transform(result.X_val)
         result.mean = np.asarray(scaler.mean_, dtype=np.float64)
         result.scale = np.asarray(scaler.scale_, dtype=np.float64)
+    result.feature_names = names
     return result
 
 

@@ -65,8 +65,10 @@ def app(cfg: DictConfig) -> None:
     run_dir = Path(hc.runtime.output_dir)
     # the overrides as typed (an interpolation in one left unresolved), as launchers get them
     overrides = OmegaConf.to_container(hc.overrides.task, resolve=False)
-    run_job(cfg, run_dir, overrides, label, single)
+    record = run_job(cfg, run_dir, overrides, label, single)
     if single:  # a sweep's plots are drawn once, when it ends (callbacks.SweepReport)
+        if record.get("verdict"):
+            log.info(f"{label}: {record['verdict']['reason']}")
         from ..analysis.report import report, report_options
 
         try:

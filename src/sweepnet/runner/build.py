@@ -24,6 +24,7 @@ from ..losses import CrossEntropy, Loss
 from ..optimizers import Optimizer
 from ..registry import RegistryError
 from ..training import Trainer, check_output_layer
+from .references import start_id
 
 DTYPES = ("float32", "float64")
 #: ``baseline``: none, or scikit-learn's (runner/baselines.py) without or with its stopping rule
@@ -45,6 +46,9 @@ class Experiment:
     model: Sequential
     trainer: Trainer
     epochs: int
+    start: str = ""  # data, architecture, loss and initial weights (runner/references.py)
+    feature_names: tuple[str, ...] | None = None  # when the data named its features
+    standardized: bool = False  # whether the features were standardized (dataset.split)
 
 
 def _plain(cfg: Any) -> Any:
@@ -443,4 +447,6 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
             trainer.prepare(data.X_val.astype(dtype), data.y_val, "validation data")
     except (ShapeError, ValueError) as error:
         raise ConfigError(str(error)) from None
-    return Experiment(data.X_train, data.y_train, data.X_val, data.y_val, model, trainer, epochs)
+    return Experiment(data.X_train, data.y_train, data.X_val, data.y_val, model, trainer, epochs,
+                      start_id(model, loss, data.X_train, data.y_train), data.feature_names,
+                      data.mean is not None)

@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from .. import __version__, rundir
+from ..analysis.curves import judge, read_curve
 from ..rundir import FAILED, OK, clean_overrides
 from .build import ConfigError, build
+from .references import time_scale, trivial_levels
 
 log = logging.getLogger("sweepnet")
 
@@ -71,7 +73,8 @@ def _surface(experiment) -> dict | None:
     def predict(points):
         return model.forward(np.asarray(points, dtype=model.dtype))
 
-    return decision_surface(predict, X, experiment.y_train)
+    return decision_surface(predict, X, experiment.y_train, names=experiment.feature_names,
+                            standardized=experiment.standardized)
 
 
 _BASELINE_NAMES = {"logreg": "LogisticRegression", "mlp": "MLPClassifier"}
@@ -95,13 +98,22 @@ def _baseline_scores(baselines: dict) -> str:
 
 
 def _keep_trained(run_dir: Path, record: dict, experiment, history, status: str) -> None:
-    """Write what a run trained (its history and weights) and fill ``record`` with it."""
+    """Write what a run trained (its history and weights) and fill ``record`` with it:
+    its metrics, what its verdicts are judged against (``runner/references.py``) and its
+    verdicts on its own (a sweep's tables judge it against the runs of its start too)."""
     rundir.write_history(run_dir, history)
     rundir.write_model(run_dir, experiment.model.state_dict())
     record.update(status=status, epochs=len(history), epochs_requested=experiment.epochs,
                   **_metrics(history))
     if history.attrs.get("stopped"):  # early stopping: when and why
         record["stopped"] = history.attrs["stopped"]
+    trainer = experiment.trainer
+    levels = trivial_levels(trainer, experiment.X_train, experiment.y_train)
+    scale = time_scale(trainer, len(experiment.X_train))
+    record.update(start=experiment.start, levels=levels, **scale)
+    if "loss" in history:
+        reading = read_curve(history["loss"].to_numpy(float), scale["updates_per_epoch"])
+        record["verdict"] = judge(reading, levels).as_record()
 
 
 def keep_interrupted(run: Run, rows: list[dict]) -> None:

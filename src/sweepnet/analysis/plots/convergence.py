@@ -2,8 +2,11 @@
 
 One column of panels per metric (final training loss, convergence epoch and,
 with validation data, final validation loss), one row per ``roles.col``
-combination, one series per ``roles.hue`` value. Runs that are not on the
-scale (diverged, failed, not converged) are marked just below the top edge.
+combination, one series per ``roles.hue`` value. Losses are drawn on an
+absolute scale (from 0, or log when they span more than a factor 10), so a
+small difference never looks like a spike. Runs without a value (diverged,
+failed, stuck, not converged) are marked in a strip above the panel, outside
+its axis, and named in the legend.
 """
 
 from __future__ import annotations
@@ -61,7 +64,11 @@ STUCK_STYLE = dict(marker="o", markersize=13, markerfacecolor="none",
 FAILED_STYLE = dict(marker="s", markersize=7, color=FAILED_COLOR)
 MISSING_STYLE = dict(marker="^", markersize=8, markerfacecolor="none", markeredgewidth=1.5,
                      color="0.35")
-OFF_SCALE = ("diverged", "failed", "not_converged", "no_value")
+OFF_SCALE = ("diverged", "failed", "not_converged", "no_value", "stuck")
+#: where the marks of runs without a value sit: above the panel, in axes coordinates
+STRIP = 1.05
+#: room above a panel for the strip (inches) and the title's distance from the axes (points)
+STRIP_ROOM, STRIP_PAD = 0.3, 24
 
 
 @dataclass
@@ -106,8 +113,10 @@ def plot_convergence(summary: pd.DataFrame, roles: Roles, path: str | Path) -> F
         one. With replicates the means carry min–max error bars
         (``errorbar:<hue value>``) and the runs are faint points
         (``points:<hue value>``). ``stuck`` circles stuck runs; ``diverged``,
-        ``failed``, ``not_converged`` and ``no_value`` mark runs off the scale
-        just below the top edge.
+        ``failed``, ``not_converged``, ``no_value`` and ``stuck`` mark runs
+        without a value in a strip above the panel (outside the axis, at
+        axes height :data:`STRIP`); a panel where no run has a value says so
+        (gid ``empty``).
 
     Raises
     ------
@@ -135,14 +144,20 @@ def plot_convergence(summary: pd.DataFrame, roles: Roles, path: str | Path) -> F
         y, chosen = floats(summary, column), runs.panel == i // len(metrics)
         _draw_series(ax, runs, y, chosen, hues, colours, roles.aggregated)
         _draw_marks(ax, runs, y, chosen, missing, handles)
+        if not runs.on_scale(y, chosen).any():
+            ax.text(0.5, 0.5, f"no run has a {name}", transform=ax.transAxes, ha="center",
+                    va="center", color="0.4", gid="empty")
         ax.set_ylabel(name)
         ax.grid(True, alpha=0.3)
+    epochs = floats(summary, "epochs")
     rooms = [AXIS_LABEL + ticks_room(_y_axis(axes[j::len(metrics)], floats(summary, column),
-                                             runs, column))
+                                             runs, column, epochs))
              for j, (column, _, _) in enumerate(metrics)]
     lay.left, lay.wgap = rooms[0], max(rooms[1:], default=0.0) + 0.2
     _x_axis(lay, axes, positions, roles.x, runs)
-    _titles(lay, axes, [(name, combo) for combo in outer for _, name, _ in metrics], roles)
+    strip = any(a.get_gid() in OFF_SCALE for ax in axes for a in ax.lines)
+    _titles(lay, axes, [(name, combo) for combo in outer for _, name, _ in metrics], roles,
+            strip)
     title = f"Final loss and convergence by {', '.join(roles.keys)}"
     if roles.aggregated:
         sizes = summary.groupby("group").size().tolist()
@@ -167,15 +182,17 @@ def _figure(n_metrics: int, n_combos: int) -> tuple[Layout, list[Axes], list]:
 
 
 def _titles(lay: Layout, axes: list[Axes], names: list[tuple[str, tuple]],
-            roles: Roles) -> None:
-    """Each panel's metric (and facet values), wrapped to the panel; room above them."""
+            roles: Roles, strip: bool) -> None:
+    """Each panel's metric (and facet values), wrapped to the panel, above the strip of
+    marks when there is one; room above them."""
     lines = 0
     for ax, (name, combo) in zip(axes, names):
         title = [name, *wrap(labels(roles.col, combo), lay.panel_width, TITLE_FONT)
                  ] if roles.col else [name]
-        ax.set_title("\n".join(title), fontsize=TITLE_FONT, y=1.0)
+        ax.set_title("\n".join(title), fontsize=TITLE_FONT, y=1.0,
+                     pad=STRIP_PAD if strip else 6.0)
         lines = max(lines, len(title))
-    lay.top = 0.15 + text_height(lines, TITLE_FONT)
+    lay.top = 0.15 + text_height(lines, TITLE_FONT) + (STRIP_ROOM if strip else 0.0)
     lay.hgap = lay.top + 0.05
 
 
@@ -227,46 +244,47 @@ def _draw_series(ax: Axes, runs: _Runs, y: np.ndarray, chosen: np.ndarray, hues:
 
 def _draw_marks(ax: Axes, runs: _Runs, y: np.ndarray, chosen: np.ndarray,
                 missing: tuple[str, str], handles: dict) -> None:
-    """Stuck runs circled; runs without a value on the scale marked at the top edge."""
+    """Stuck runs circled; runs without a value marked in the strip above the panel."""
     on_scale = runs.on_scale(y, chosen)
     placed = chosen & np.isfinite(runs.x)
     circled = runs.stuck & on_scale
     if circled.any():
         line(ax, runs.x[circled], y[circled], linestyle="none", zorder=5, gid="stuck",
              label="_stuck", **STUCK_STYLE)
-    off = [(runs.diverged, DIVERGED_STYLE, "diverged", "diverged"),
-           (runs.failed, FAILED_STYLE, "failed", "failed"),
-           (~runs.diverged & ~runs.failed & ~np.isfinite(y), MISSING_STYLE, *missing),
+    ordinary = ~runs.diverged & ~runs.failed & ~runs.stuck
+    off = [(runs.diverged, DIVERGED_STYLE, "diverged", "diverged (above the panel)"),
+           (runs.failed, FAILED_STYLE, "failed", "failed (above the panel)"),
+           (ordinary & ~np.isfinite(y), MISSING_STYLE, missing[0],
+            f"{missing[1]} (above the panel)"),
            (runs.stuck & ~on_scale, STUCK_STYLE, "stuck", "stuck on a plateau")]
     for flag, style, gid, text in off:
         xs = runs.x[flag & placed]
         if xs.size:
-            line(ax, xs, np.full(xs.size, 0.95), transform=ax.get_xaxis_transform(),
+            line(ax, xs, np.full(xs.size, STRIP), transform=ax.get_xaxis_transform(),
                  linestyle="none", clip_on=False, zorder=5, gid=gid, label="_" + gid, **style)
         if xs.size or (gid == "stuck" and circled.any()):
             handles.setdefault(text, Line2D([], [], linestyle="none", label=text, **style))
 
 
-def _y_axis(axes: list[Axes], y: np.ndarray, runs: _Runs, column: str) -> list[str]:
-    """One metric's (shared) y axis: log for losses spanning > 10x; room for top marks.
+def _y_axis(axes: list[Axes], y: np.ndarray, runs: _Runs, column: str,
+            epochs: np.ndarray) -> list[str]:
+    """One metric's (shared) y axis, on an absolute scale: from 0 (log for losses spanning
+    more than 10x). Without any value: the epochs trained, for the convergence epoch.
 
     Returns its tick labels.
     """
     shown = y[runs.on_scale(y, np.ones_like(y, bool))]
     log = column != "convergence_epoch" and wants_log(shown)
-    low, high = (shown.min(), shown.max()) if shown.size else (0.0, 1.0)
-    if column == "convergence_epoch":
-        low = 0.0
-    margin = 0.05
     if log:
-        low, high = low / (high / low) ** margin, high * (high / low) ** margin
+        return fix_axis(axes[0], "y", shown.min(), shown.max(), log=True, margin=0.05,
+                        nbins=5)
+    if shown.size:
+        high = shown.max()
     else:
-        span = high - low if high > low else max(abs(high), 1.0) * 0.1
-        low, high = (low if column == "convergence_epoch" else low - margin * span,
-                     high + margin * span)
-    if any(gid in OFF_SCALE for a in axes for line in a.lines for gid in [line.get_gid()]):
-        high = high * (high / low) ** 0.15 if log else high + 0.15 * (high - low)
-    return fix_axis(axes[0], "y", low, high, log=log, margin=0.0, nbins=5)
+        finite = epochs[np.isfinite(epochs)]
+        high = finite.max() if column == "convergence_epoch" and finite.size else 1.0
+    high = high if high > 0 else 1.0
+    return fix_axis(axes[0], "y", 0.0, high * 1.05, margin=0.0, nbins=5)
 
 
 def _x_axis(lay: Layout, axes: list[Axes], positions: list, name: str, runs: _Runs) -> None:

@@ -32,6 +32,7 @@ from .style import (
     combinations,
     facet_axes,
     fix_axes,
+    flags,
     floats,
     grid_positions,
     label,
@@ -54,6 +55,9 @@ PANEL_SIZE = (3.0, 2.5)
 MAX_DIVERGED_ENTRIES = 6  # per panel legend
 #: the summary column of the epoch where MLPClassifier stopped (``baseline=sklearn_stopping``)
 SKLEARN_STOP = "sklearn_mlp_n_iter"
+#: the x axes plot_curves draws, and their labels
+TIME_AXES = {"epoch": "epoch", "lr_time": "lr × epoch"}
+OSCILLATING_STYLE = dict(linewidth=0.6, alpha=0.45)
 
 
 @dataclass
@@ -87,7 +91,7 @@ class _Panels:
 
 def plot_curves(history: pd.DataFrame, summary: pd.DataFrame, plateaus: pd.DataFrame | None,
                 roles: Roles, path: str | Path, column: str = "loss",
-                log_scale: bool = False) -> Figure:
+                log_scale: bool = False, time: str = "epoch") -> Figure:
     """``column`` per epoch: one line per run, or per group with a band over its replicates.
 
     Parameters
@@ -108,6 +112,12 @@ def plot_curves(history: pd.DataFrame, summary: pd.DataFrame, plateaus: pd.DataF
         ``loss``, ``val_loss``, ``val_accuracy`` or any numeric history column.
     log_scale : bool
         Put the y axis on a log scale.
+    time : {"epoch", "lr_time"}
+        The x axis: epochs, or (log) the gradient-flow time of each epoch's
+        middle, ``τ = effective_lr × updates_per_epoch × (epoch - ½)`` (summary
+        columns; ``lr × epoch`` for full-batch descent), on which curves of one
+        start at different learning rates fall on one another
+        (:mod:`sweepnet.analysis.curves`).
 
     Returns
     -------
@@ -116,18 +126,25 @@ def plot_curves(history: pd.DataFrame, summary: pd.DataFrame, plateaus: pd.DataF
         epochs and finite values; dashed when it diverged), ``plateau:<job>``,
         ``convergence:<job>``, ``sklearn-stop:<job>`` (where an ``MLPClassifier``
         with its stopping rule stopped before the run's last epoch),
-        ``diverged:<job>``. With replicates:
+        ``diverged:<job>``; an ``oscillating`` run's ``curve:<job>`` is thin and
+        ``centre:<job>`` draws the mean of each two successive epochs over it.
+        With replicates:
         ``curve:<group>`` (the mean), ``band:<group>`` (min–max) and
         ``diverged:<group>`` on the mean where a replicate first diverged.
 
     Raises
     ------
     ValueError
-        When ``history`` has no finite value in ``column``, or ``path`` has
-        an unknown suffix.
+        When ``history`` has no finite value in ``column``, ``path`` has an
+        unknown suffix, or ``time="lr_time"`` and a run did not record its
+        time scale.
     """
     path = check_path(path)[0]
     _check_column(history, column)
+    if time not in TIME_AXES:
+        raise ValueError(f"time must be one of {tuple(TIME_AXES)}, got {time!r}")
+    if time == "lr_time":
+        history, summary, plateaus = on_lr_time(history, summary, plateaus)
     summary = summary if "group" in summary else add_groups(summary, roles)
     table = _job_table(history, summary, roles)
     colour = _colouring(table, roles)
@@ -138,16 +155,48 @@ def plot_curves(history: pd.DataFrame, summary: pd.DataFrame, plateaus: pd.DataF
     else:
         drawn, notes, entries = _draw_runs(panels, history, table, plateaus, roles, column,
                                            colour)
-    top, ticks = _axes_limits(panels, drawn, log_scale)
+    top, ticks = _axes_limits(panels, drawn, log_scale, log_x=time == "lr_time")
     for item in drawn:
         if item.diverged_at is not None:
             overlays.mark_divergence(item.ax, item.key, *item.diverged_at, top=top)
     if top is not None:
         notes.append("y axis clipped above the runs that did not diverge")
     panels.layout.left = AXIS_LABEL + ticks_room(ticks)
-    _decorate(panels, roles, column, log_scale, colour, notes, entries)
+    _decorate(panels, table, roles, column, log_scale, colour, notes, entries,
+              TIME_AXES[time] if time == "epoch" else lr_time_label(summary))
     save(panels.layout.fig, path)
     return panels.layout.fig
+
+
+def lr_time_label(summary: pd.DataFrame) -> str:
+    """``lr × epoch`` when every run made one update per epoch, else ``lr × updates``."""
+    return (TIME_AXES["lr_time"] if (floats(summary, "updates_per_epoch") == 1).all()
+            else "lr × updates")
+
+
+def on_lr_time(history: pd.DataFrame, summary: pd.DataFrame, plateaus: pd.DataFrame | None):
+    """The frames with every epoch (history, marks, plateaus) as its ``τ`` (see plot_curves)."""
+    scale = floats(summary, "effective_lr") * floats(summary, "updates_per_epoch")
+    if not np.isfinite(scale).all():
+        missing = summary.loc[~np.isfinite(scale), "job"].tolist()
+        raise ValueError(f"the lr x epoch axis needs each run's effective_lr and "
+                         f"updates_per_epoch (recorded since sweepnet 0.1); missing for jobs "
+                         f"{missing[:10]}")
+    per_job = dict(zip(summary["job"], scale))
+
+    def to_time(frame: pd.DataFrame, columns) -> pd.DataFrame:
+        frame = frame.copy()
+        factor = frame["job"].map(per_job).to_numpy(dtype=float)
+        for column in columns:
+            if column in frame:
+                frame[column] = factor * (floats(frame, column) - 0.5)
+        return frame
+
+    history = to_time(history[history["job"].isin(per_job)], ["epoch"])
+    summary = to_time(summary, ["convergence_epoch", "diverged_epoch", SKLEARN_STOP])
+    if plateaus is not None:
+        plateaus = to_time(plateaus[plateaus["job"].isin(per_job)], ["start", "end"])
+    return history, summary, plateaus
 
 
 def _check_column(history: pd.DataFrame, column: str) -> None:
@@ -234,14 +283,21 @@ def _draw_runs(panels: _Panels, history: pd.DataFrame, table: pd.DataFrame,
     converged_at = floats(table, "convergence_epoch") if on_loss else np.full(len(table), np.nan)
     sklearn_stop = floats(table, SKLEARN_STOP) if on_loss else np.full(len(table), np.nan)
     diverged_at = floats(table, "diverged_epoch")
+    shaking = flags(table, "oscillating")
     empty = np.array([])
-    drawn, seen = [], {"plateau": False, "convergence": False, "sklearn": False}
+    drawn = []
+    seen = {"plateau": False, "convergence": False, "sklearn": False, "oscillating": False}
     for i, (job, panel, diverged) in enumerate(zip(table["job"], table["_panel"],
                                                    table["_diverged"])):
         epochs, values = runs.get(job, (empty, empty))
         ax = panels.axes[panel]
+        style = OSCILLATING_STYLE if shaking[i] else dict(linewidth=1.5)
         line(ax, epochs, values, color=colours[i], linestyle="--" if diverged else "-",
-             linewidth=1.5, gid=f"curve:{job}", label="_curve")
+             gid=f"curve:{job}", label="_curve", **style)
+        if shaking[i] and values.size > 1:  # the centre of a period-2 oscillation
+            line(ax, (epochs[1:] + epochs[:-1]) / 2, (values[1:] + values[:-1]) / 2,
+                 color=colours[i], linewidth=1.5, gid=f"centre:{job}", label="_centre")
+            seen["oscillating"] = True
         seen["plateau"] |= overlays.shade_plateaus(
             ax, job, epochs, values, spans.get(job), colours[i]) is not None
         seen["convergence"] |= overlays.mark_convergence(
@@ -258,10 +314,16 @@ def _draw_runs(panels: _Panels, history: pd.DataFrame, table: pd.DataFrame,
                                       (seen["sklearn"], "triangles: where scikit-learn's "
                                                         "stopping rule stopped"),
                                       (table["_diverged"].any(),
-                                       "dashed with x: diverged (x = last finite value)"))
+                                       "dashed with x: diverged (x = last finite value)"),
+                                      (seen["oscillating"],
+                                       "oscillating runs: thin, every epoch; thick, the mean "
+                                       "of two successive epochs"))
              if shown]
     entries = overlays.legend_entries(seen["plateau"], seen["convergence"],
                                       bool(table["_diverged"].any()), seen["sklearn"])
+    if seen["oscillating"]:
+        entries.append(Line2D([], [], color="0.3", label="oscillating (every epoch)",
+                              **OSCILLATING_STYLE))
     return drawn, notes, entries
 
 
@@ -334,7 +396,7 @@ def _diverged_legend(ax: Axes, entries: list, where: str) -> None:
     ax.legend(handles=entries, loc=where, fontsize=SMALL_FONT - 1, framealpha=0.8)
 
 
-def _axes_limits(panels: _Panels, drawn: list[_Drawn], log_scale: bool
+def _axes_limits(panels: _Panels, drawn: list[_Drawn], log_scale: bool, log_x: bool = False
                  ) -> tuple[float | None, list[str]]:
     """Fix the shared axes: epochs across; the values drawn up (clipped above the sane
     curves when a diverged one blew up).
@@ -343,9 +405,11 @@ def _axes_limits(panels: _Panels, drawn: list[_Drawn], log_scale: bool
     """
     lay = panels.layout
     epochs = np.concatenate([d.epochs for d in drawn] or [np.array([])])
+    if log_x:
+        epochs = epochs[epochs > 0]
     if epochs.size:
-        fix_axes(panels.axes, "x", epochs.min(), epochs.max(), margin=0.02, integer=True,
-                 nbins=max(3, int(lay.panel_width / 0.75)))
+        fix_axes(panels.axes, "x", epochs.min(), epochs.max(), margin=0.02, integer=not log_x,
+                 log=log_x, nbins=max(3, int(lay.panel_width / 0.75)))
     lows = np.concatenate([d.lows for d in drawn] or [np.array([])])
     highs = np.concatenate([d.highs for d in drawn] or [np.array([])])
     if log_scale:
@@ -383,9 +447,12 @@ def _clip(drawn: list[_Drawn], log_scale: bool) -> tuple[float, float] | None:
     return min(low, 0.0) - 0.02 * (top - min(low, 0.0)), top
 
 
-def _decorate(panels: _Panels, roles: Roles, column: str, log_scale: bool,
-              colour: Colouring, notes: list[str], entries: list) -> None:
-    """Panel titles, axis labels, the margins they need, colorbar or legend, the title."""
+def _decorate(panels: _Panels, table: pd.DataFrame, roles: Roles, column: str,
+              log_scale: bool, colour: Colouring, notes: list[str], entries: list,
+              xlabel: str) -> None:
+    """Panel titles, axis labels, the margins they need, colorbar or legend, the title.
+
+    Runs coloured one by one (nothing swept) are named by their overrides."""
     lay = panels.layout
     titles = [wrap(labels(panels.parameters, key), lay.panel_width, TITLE_FONT)
               if panels.parameters else [] for key in panels.keys]
@@ -396,11 +463,14 @@ def _decorate(panels: _Panels, roles: Roles, column: str, log_scale: bool,
     lines = max(map(len, titles), default=0)
     lay.top = lay.hgap = 0.15 + (text_height(lines, TITLE_FONT) + 0.05 if lines else 0.0)
     name = COLUMN_LABELS.get(column, column)
-    label_outer(panels.axes, panels.positions, "epoch",
+    label_outer(panels.axes, panels.positions, xlabel,
                 name + (" (log scale)" if log_scale else ""))
+    names = dict(zip(table["job"], table["overrides"])) if "overrides" in table else {}
     handles = [] if roles.aggregated and not roles.x else colour.legend_handles(
-        None if roles.x else lambda v: f"job {v}")
+        None if roles.x else lambda v: names.get(v) or f"job {v}")
     title = name[0].upper() + name[1:]
+    if xlabel != TIME_AXES["epoch"]:
+        title += f" against {xlabel}"
     if roles.keys:
         title += " by " + ", ".join(roles.keys)
     cax = lay.finish("\n".join([title, "; ".join(notes)]) if notes else title,

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.axes import Axes
-from matplotlib.colors import Normalize
+from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
 
 from .style import (
@@ -33,7 +34,11 @@ from .style import (
     ticks_room,
 )
 
-CMAP = "Spectral_r"
+#: the output as a pale blue-to-red image, so that the data drawn on it in dark blue and dark
+#: red stand out on either side of the boundary
+CMAP = ListedColormap(0.5 * colormaps["RdBu_r"](np.linspace(0.1, 0.9, 256)) + 0.5,
+                      name="pale_RdBu_r")
+CLASS_COLOURS = {0: "#08306b", 1: "#7f0000"}
 SINGLE_SIZE = (8.0, 6.0)
 PANEL_SIZE = (3.0, 2.6)
 #: panel titles of a grid: characters per line, font size (points)
@@ -66,8 +71,10 @@ def plot_decision_boundary(surface: dict, title: str | None = None,
         probabilities, else is symmetric about 0), the boundary (gid
         ``boundary``: the 0.5 contour of probabilities, the 0 contour of
         logits or other outputs), the data (one scatter per class, class 1
-        red and class 0 blue; gid ``data:<class>``, ``data`` without labels)
-        and a colorbar labelled "network output".
+        dark red and class 0 dark blue; gid ``data:<class>``, ``data`` without
+        labels), a colorbar labelled "network output", and the axes labelled
+        with the features' names (``surface["names"]``; "(standardized)" when
+        ``surface["standardized"]``).
 
     Raises
     ------
@@ -78,16 +85,17 @@ def plot_decision_boundary(surface: dict, title: str | None = None,
     if path is not None:
         check_path(path)
     norm = _norm([surface["z"]])
+    xlabel, ylabel = axis_names(surface)
     if ax is not None:
         image = _draw(ax, surface, norm, title or "Decision boundary")
-        ax.set(xlabel="feature 1", ylabel="feature 2")
+        ax.set(xlabel=xlabel, ylabel=ylabel)
         fig = ax.get_figure()
         _ticks(fig.colorbar(image, ax=ax, label=OUTPUT, fraction=0.05, pad=0.02), norm)
     else:
         lay = layout(1, 1, SINGLE_SIZE, top=0.35, colorbar=True, size=SINGLE_SIZE)
         ax = lay.subplot(0, 0)
         image = _draw(ax, surface, norm, title or "Decision boundary")
-        ax.set(xlabel="feature 1", ylabel="feature 2")
+        ax.set(xlabel=xlabel, ylabel=ylabel)
         lay.left = AXIS_LABEL + ticks_room(_fix([ax], surface, nbins=8))
         fig = lay.fig
         _ticks(colorbar(lay.finish(), image, OUTPUT), norm)
@@ -144,7 +152,7 @@ def plot_decision_grid(panels: Sequence[tuple[str, dict]], path: str | Path,
             rooms.append((col, ticks_room(_fix([ax], surface, nbins=4))))
     if same:  # shared axes: one set of limits and ticks
         rooms.append((0, ticks_room(_fix(axes, surfaces[0], nbins=4))))
-    label_outer(axes, positions, "feature 1", "feature 2")
+    label_outer(axes, positions, *axis_names(surfaces[0]))
     lines = max(title.count("\n") + 1 for title in titles)
     lay.left = AXIS_LABEL + max(room for col, room in rooms if col == 0)
     lay.wgap = 0.2 if same else max(room for _, room in rooms) + 0.15
@@ -176,7 +184,21 @@ def _checked(surface: dict, where: str = "surface") -> dict:
         y = np.asarray(y).reshape(-1)
         if y.size != X.shape[0]:
             raise ValueError(f"{where}: X has {X.shape[0]} rows but y has {y.size} labels")
-    return {"x0": x0, "x1": x1, "z": z, "X": X, "y": y}
+    names = surface.get("names")
+    names = None if names is None else [str(n) for n in np.asarray(names).reshape(-1)]
+    if names is not None and len(names) != 2:
+        raise ValueError(f"{where}: names must name the 2 features, got {names!r}")
+    standardized = bool(np.asarray(surface.get("standardized", False)))
+    return {"x0": x0, "x1": x1, "z": z, "X": X, "y": y, "names": names,
+            "standardized": standardized}
+
+
+def axis_names(surface: dict) -> tuple[str, str]:
+    """The plane's axis labels: the features' names (``feature 1``, ``feature 2`` when the
+    data did not name them), marked ``(standardized)`` when the run standardized them."""
+    names = surface.get("names") or ["feature 1", "feature 2"]
+    suffix = " (standardized)" if surface.get("standardized") else ""
+    return names[0] + suffix, names[1] + suffix
 
 
 def _is_probability(z: np.ndarray) -> bool:
@@ -238,8 +260,9 @@ def _fix(axes: list[Axes], surface: dict, nbins: int) -> list[str]:
 
 
 def _scatter(ax: Axes, X: np.ndarray, y: np.ndarray | None, legend: bool) -> None:
-    """One scatter per class: class 1 red, class 0 blue (others ``tab10``), small markers."""
-    style = dict(s=10 if len(X) <= 500 else 5, edgecolors="black", linewidths=0.4)
+    """One scatter per class: class 1 dark red, class 0 dark blue (on the pale image of the
+    same hue: the colours of the output), others ``tab10``; small markers, white edges."""
+    style = dict(s=10 if len(X) <= 500 else 6, edgecolors="white", linewidths=0.4)
     if y is None:
         ax.scatter(X[:, 0], X[:, 1], color="white", gid="data", **style)
         return
@@ -248,7 +271,7 @@ def _scatter(ax: Axes, X: np.ndarray, y: np.ndarray | None, legend: bool) -> Non
     order = [c for c in (1, 0) if c in classes] if binary else classes
     for k, cls in enumerate(order):
         chosen = y == cls
-        colour = {1: "red", 0: "blue"}[cls] if binary else f"C{k % 10}"
+        colour = CLASS_COLOURS[cls] if binary else f"C{k % 10}"
         ax.scatter(X[chosen, 0], X[chosen, 1], color=colour, label=f"class {cls}",
                    gid=f"data:{cls}", **style)
     if legend and len(order) <= 10:

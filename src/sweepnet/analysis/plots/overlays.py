@@ -45,7 +45,7 @@ def mark_convergence(ax: Axes, key, epochs: np.ndarray, values: np.ndarray, epoc
     """A dot on the curve at ``epoch`` (gid ``convergence:<key>``); None when not on it."""
     if not np.isfinite(epoch):
         return None
-    hit = np.flatnonzero(epochs == round(epoch))
+    hit = np.flatnonzero(np.isclose(epochs, epoch))
     if not hit.size:
         return None
     return line(ax, [epochs[hit[0]]], [values[hit[0]]], linestyle="none", color=colour,
@@ -59,7 +59,7 @@ def mark_sklearn_stop(ax: Axes, key, epochs: np.ndarray, values: np.ndarray, epo
     ``sklearn-stop:<key>``); None when it trained as long as the run, or off the curve."""
     if not np.isfinite(epoch) or not epochs.size or epoch >= epochs[-1]:
         return None
-    hit = np.flatnonzero(epochs == round(epoch))
+    hit = np.flatnonzero(np.isclose(epochs, epoch))
     if not hit.size:
         return None
     return line(ax, [epochs[hit[0]]], [values[hit[0]]], linestyle="none", color=colour,

@@ -43,6 +43,8 @@ MAX_COLUMNS = 5
 #: a positive numeric range wider than this factor gets a log scale
 LOG_SPAN = 10.0
 SEQUENTIAL_CMAP = "viridis"
+#: up to this many values get a palette colour each (and a legend), not a colour scale
+MAX_CATEGORIES = 6
 MISSING_COLOR = "0.6"
 DIVERGED_COLOR, STUCK_COLOR, FAILED_COLOR = "tab:red", "tab:red", "0.45"
 FORMATS = ("png", "svg", "pdf")
@@ -280,11 +282,13 @@ class Colouring:
 
 
 def colouring(parameter: str | None, values: Sequence) -> Colouring:
-    """Colour by ``parameter``: ``viridis`` when numeric with two values or more (a log
-    norm when positive and wider than a factor 10), else one palette colour per value."""
+    """Colour by ``parameter``: one palette colour per value for a handful of values (at
+    most :data:`MAX_CATEGORIES`, or any number of non-numeric ones); ``viridis`` with a
+    colorbar for more numeric values (a log norm when positive and wider than a factor 10),
+    where pale ends would otherwise stand for single runs."""
     series = pd.Series(list(values), dtype=object)
     distinct = ordered_values(series)
-    if parameter is not None and len(distinct) >= 2 and is_numeric(series):
+    if parameter is not None and len(distinct) > MAX_CATEGORIES and is_numeric(series):
         numbers = np.array([float(v) for v in distinct])
         norm_type = LogNorm if wants_log(numbers) else Normalize
         return Colouring(parameter, distinct, norm=norm_type(numbers.min(), numbers.max()))
