@@ -842,3 +842,15 @@ def test_each_class_stands_out_from_the_output_image_on_its_side(blobs, tmp_path
         background = image.cmap(image.norm(output))
         dot = points.get_facecolor()[0]
         assert luminance(background) - luminance(dot) > 0.45  # dark points, pale image
+
+
+def test_a_flat_loss_is_drawn_flat_from_zero_not_zoomed_into_a_slope(tmp_path):
+    sweep = make_sweep(lrs=[0.01])  # the stuck run: 0.69 minus a millionth per epoch
+    fig = plot_curves(sweep.history, sweep.summary, sweep.plateaus, sweep.roles(),
+                      tmp_path / "flat.png")
+    (ax,) = panels(fig)
+    low, high = ax.get_ylim()
+    assert low == 0 and 0.69 < high < 0.75
+    accuracy = plot_curves(sweep.history, sweep.summary, sweep.plateaus, sweep.roles(),
+                           tmp_path / "acc.png", column="val_accuracy")
+    assert panels(accuracy)[0].get_ylim()[0] > 0.4  # accuracy is not a loss: not from 0

@@ -41,14 +41,18 @@ def load(path: str | Path, replicates: Sequence[str] = DEFAULT_REPLICATES,
     """Read a run or sweep directory and analyse it.
 
     ``replicates`` names the replicate axes (aggregated into groups);
-    ``x``, ``hue``, ``col`` choose the plot roles (defaults: see
-    :func:`~sweepnet.analysis.groups.choose_roles`); ``rule`` holds the
+    ``x``, ``hue``, ``col`` choose a sweep's plot roles (defaults: see
+    :func:`~sweepnet.analysis.groups.choose_roles`; a single run has none);
+    ``rule`` holds the
     parameters of the verdicts (:class:`~sweepnet.analysis.curves.Rule`).
     """
     results = load_results(path)
     summary, history = results.summary, results.history
-    roles = choose_roles(summary, results.parameters, x=x, hue=hue, col=col,
-                         replicates=replicates)
+    if results.is_sweep:
+        roles = choose_roles(summary, results.parameters, x=x, hue=hue, col=col,
+                             replicates=replicates)
+    else:  # a run has nothing swept: no roles, its overrides name it
+        roles = Roles()
     plateaus = pd.DataFrame(columns=PLATEAU_COLUMNS)
     if not summary.empty:
         if not history.empty:

@@ -50,6 +50,8 @@ from .style import (
 
 COLUMN_LABELS = {"loss": "training loss", "val_loss": "validation loss",
                  "val_accuracy": "validation accuracy"}
+#: columns drawn from 0 on a linear axis
+LOSSES = ("loss", "val_loss")
 SINGLE_SIZE = (9.0, 5.0)
 PANEL_SIZE = (3.0, 2.5)
 MAX_DIVERGED_ENTRIES = 6  # per panel legend
@@ -155,7 +157,8 @@ def plot_curves(history: pd.DataFrame, summary: pd.DataFrame, plateaus: pd.DataF
     else:
         drawn, notes, entries = _draw_runs(panels, history, table, plateaus, roles, column,
                                            colour)
-    top, ticks = _axes_limits(panels, drawn, log_scale, log_x=time == "lr_time")
+    top, ticks = _axes_limits(panels, drawn, log_scale, log_x=time == "lr_time",
+                              from_zero=column in LOSSES)
     for item in drawn:
         if item.diverged_at is not None:
             overlays.mark_divergence(item.ax, item.key, *item.diverged_at, top=top)
@@ -396,10 +399,11 @@ def _diverged_legend(ax: Axes, entries: list, where: str) -> None:
     ax.legend(handles=entries, loc=where, fontsize=SMALL_FONT - 1, framealpha=0.8)
 
 
-def _axes_limits(panels: _Panels, drawn: list[_Drawn], log_scale: bool, log_x: bool = False
-                 ) -> tuple[float | None, list[str]]:
+def _axes_limits(panels: _Panels, drawn: list[_Drawn], log_scale: bool, log_x: bool = False,
+                 from_zero: bool = False) -> tuple[float | None, list[str]]:
     """Fix the shared axes: epochs across; the values drawn up (clipped above the sane
-    curves when a diverged one blew up).
+    curves when a diverged one blew up), from 0 with ``from_zero`` on a linear scale (a
+    loss: a flat curve is not zoomed into a steep one).
 
     Returns the top of the y axis when clipped (else None) and the y tick labels.
     """
@@ -423,6 +427,9 @@ def _axes_limits(panels: _Panels, drawn: list[_Drawn], log_scale: bool, log_x: b
     clipped = _clip(drawn, log_scale)
     if clipped is not None:
         top, margin, (low, high) = clipped[1], 0.0, clipped
+    if from_zero and not log_scale and low >= 0:
+        low, high = 0.0, high * (1 + margin)
+        margin = 0.0
     ticks = fix_axes(panels.axes, "y", low, high, log=log_scale, margin=margin,
                      nbins=max(3, int(lay.panel_height / 0.5)))
     return top, ticks
