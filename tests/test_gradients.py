@@ -56,8 +56,10 @@ def test_linear_backward_params_sets_the_same_grads_as_backward(rng):
 
 @pytest.mark.parametrize("x_shape", [(4, 5, 3), (5, 3)], ids=["per-model input", "shared input"])
 def test_linear_broadcasts_over_a_leading_stack_of_models(rng, x_shape):
-    # the model-axis layout: weight (M, in, out), bias (M, out)
-    stacked = sn.Linear(3, 2, rng=0)
+    # the model-axis layout: weight (M, in, out), bias (M, out); the axis is declared
+    layers = [sn.Linear(3, 2, rng=seed) for seed in range(4)]
+    stacked = layers[0].for_stack(layers)
+    assert stacked.models == 4 and stacked.weight.shape == (4, 3, 2)
     stacked.params["weight"] = rng.normal(size=(4, 3, 2))
     stacked.params["bias"] = rng.normal(size=(4, 2))
     x = rng.normal(size=x_shape)

@@ -17,6 +17,7 @@ from sweepnet.testing import (
     check_layer,
     check_loss,
     check_optimizer,
+    check_stacking,
     relative_error,
 )
 
@@ -96,7 +97,7 @@ class TestExamplePlugin:
         done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                str(suite)], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "3 passed" in done.stdout
+        assert "4 passed" in done.stdout
 
     def test_the_runner_uses_plugin_components_by_name(self, tmp_path, monkeypatch):
         from sweepnet.runner.app import main as sweepnet_main
@@ -214,6 +215,32 @@ def test_check_dataset_refuses_bad_labels():
         check_dataset(lambda: (np.zeros((4, 2)), np.zeros(4, dtype=int)))
     with pytest.raises(AssertionError, match="same number of rows"):
         check_dataset(lambda: (np.zeros((4, 2)), np.array([0, 1, 0])))
+
+
+@pytest.mark.parametrize("component", [sn.Sigmoid, sn.ReLU, sn.BCE(), sn.CrossEntropy(),
+                                       sn.MSE(), sn.SGD(0.1, momentum=0.9), sn.Adam],
+                         ids=lambda c: type(c).__name__ if not isinstance(c, type) else
+                         c.__name__)
+def test_every_built_in_stacks_exactly_as_it_trains_alone(component):
+    assert check_stacking(component).models == 3
+
+
+def test_check_stacking_catches_a_loss_that_reduces_across_models():
+    class Pooled(sn.MSE):  # declares stackable, but sums over the model axis too
+        def forward(self, y_pred, y_true):
+            self._check(y_pred, y_true)
+            self.diff = y_pred - y_true
+            total = float((self.diff * self.diff).sum()) / self._scale(y_pred)
+            return total if self.models is None else np.full(self.models, total)
+
+    with pytest.raises(AssertionError, match="other numbers than alone"):
+        check_stacking(Pooled())
+
+    class Plain(sn.MSE):
+        stackable = False
+
+    with pytest.raises(AssertionError, match="does not declare stackable"):
+        check_stacking(Plain)
 
 
 def test_relative_error():

@@ -15,7 +15,8 @@ from sklearn.datasets import load_digits, make_moons
 
 import sweepnet as sn
 from sweepnet.layers import mlp
-from sweepnet.stacking import fit_stack, stack_key
+from sweepnet.stacking import stack_key
+from sweepnet.training import fit_stack
 
 
 def moons(seed, n=200, val=True):
@@ -26,13 +27,14 @@ def moons(seed, n=200, val=True):
 
 def make(lr=0.5, seed=0, optimizer="sgd", batch_size=32, dtype=np.float64, sizes=(2, 16, 1),
          activation="relu", output="sigmoid", loss=None, shuffle=True, drop_last=False,
-         shared_rng=False, **settings):
+         shared_rng=False, stopping=None, **settings):
     # shared_rng: one RandomState draws the weights, then the batch orders
     rng = np.random.RandomState(seed) if shared_rng else seed
     model = mlp(list(sizes), activation=activation, output=output, seed=rng, dtype=dtype)
     opt = sn.SGD(lr=lr, **settings) if optimizer == "sgd" else sn.Adam(lr=lr, **settings)
     return sn.Trainer(model, loss or sn.BCE(), opt, batch_size=batch_size, shuffle=shuffle,
-                      seed=rng, drop_last=drop_last)
+                      seed=rng, drop_last=drop_last,
+                      early_stopping=None if stopping is None else sn.EarlyStopping(**stopping))
 
 
 def assert_stack_equals_alone(specs, data, epochs, **common):
@@ -48,6 +50,7 @@ def assert_stack_equals_alone(specs, data, epochs, **common):
         pd.testing.assert_frame_equal(got.drop(columns="time"), expected.drop(columns="time"),
                                       check_exact=True, obj=f"model {m}'s history")
         assert trainer.status_ == reference.status_, m
+        assert got.attrs["stopped"] == expected.attrs["stopped"], m
         assert trainer.history_ is got
         for key, value in reference.model.state_dict().items():
             np.testing.assert_array_equal(trainer.model.state_dict()[key], value,
@@ -175,3 +178,70 @@ def test_what_cannot_share_a_stack_is_refused():
         fit_stack([make(), make(optimizer="adam")], [moons(0)] * 2, [2, 2])
     with pytest.raises(ValueError, match="same shape"):
         fit_stack([make(), make()], [moons(0), moons(0, n=100)], [2, 2])
+
+
+@pytest.mark.parametrize("stopping", [{"tol": 1e-3, "n_iter_no_change": 3},
+                                      {"tol": 0.0, "n_iter_no_change": 4,
+                                       "monitor": "val_accuracy"}],
+                         ids=["training loss", "validation accuracy"])
+def test_early_stopping_stops_each_member_where_it_stops_alone(stopping):
+    specs = [{"lr": lr, "seed": seed, "stopping": stopping} for lr in (0.2, 1.0, 3.0)
+             for seed in (0, 1)]
+    alone = assert_stack_equals_alone(specs, [moons(s["seed"]) for s in specs], [120] * 6,
+                                      batch_size=64)
+    stops = [history.attrs["stopped"] for history, _ in alone]
+    assert sum(stop is not None for stop in stops) >= 3  # most members stop, at their epochs
+    assert len({stop["epoch"] for stop in stops if stop}) > 1
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_stack_continues_fits_of_different_lengths_as_each_continues_alone(optimizer):
+    """Continued fits (resume, warm start): trained 3, 5 and 8 epochs first, then 10 more
+    together; Adam's step counts differ per member."""
+    specs = [{"lr": 0.05 if optimizer == "adam" else 0.5, "seed": seed,
+              "optimizer": optimizer, "momentum": 0.9} if optimizer == "sgd" else
+             {"lr": 0.05, "seed": seed, "optimizer": optimizer} for seed in (0, 1, 2)]
+    before = [3, 5, 8]
+    data = [moons(s["seed"]) for s in specs]
+    whole = []
+    for spec, d, k in zip(specs, data, before):
+        trainer = make(**spec)
+        trainer.fit(d[0], d[1], k + 10, validation_data=d[2:])
+        whole.append(trainer)
+    continued = []
+    for spec, d, k in zip(specs, data, before):
+        trainer = make(**spec)
+        trainer.fit(d[0], d[1], k, validation_data=d[2:])
+        continued.append(trainer)
+    histories = fit_stack(continued, data, [10] * 3)
+    for reference, trainer, history, k in zip(whole, continued, histories, before):
+        assert history["epoch"].tolist() == list(range(1, k + 11))
+        pd.testing.assert_frame_equal(history.drop(columns="time"),
+                                      reference.history_.drop(columns="time"), check_exact=True)
+        for key, value in reference.model.state_dict().items():
+            np.testing.assert_array_equal(trainer.model.state_dict()[key], value)
+        assert trainer.optimizer.state.keys() == reference.optimizer.state.keys()
+
+
+def test_a_member_stopped_by_the_epoch_callback_leaves_and_the_others_go_on():
+    specs = GRID[:4]
+    data = [moons(s["seed"]) for s in specs]
+
+    def prune(models, rows):
+        if rows[0]["epoch"] == 5:
+            return {1: "pruned at rung 5"}
+        return None
+
+    trainers = [make(**spec) for spec in specs]
+    histories = fit_stack(trainers, data, [12] * 4, on_epoch_end=prune)
+    assert len(histories[1]) == 5
+    assert histories[1].attrs["stopped"] == {"epoch": 5, "reason": "pruned at rung 5"}
+    for m in (0, 2, 3):
+        reference = make(**specs[m])
+        expected = reference.fit(data[m][0], data[m][1], 12, validation_data=data[m][2:])
+        pd.testing.assert_frame_equal(histories[m].drop(columns="time"),
+                                      expected.drop(columns="time"), check_exact=True)
+    reference = make(**specs[1])
+    reference.fit(data[1][0], data[1][1], 5, validation_data=data[1][2:])
+    for key, value in reference.model.state_dict().items():
+        np.testing.assert_array_equal(trainers[1].model.state_dict()[key], value)

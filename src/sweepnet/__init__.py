@@ -22,9 +22,9 @@ from .layers import (
 from .losses import BCE, MSE, BCEWithLogits, CrossEntropy, Loss
 from .models import mlp
 from .optimizers import SGD, Adam, Optimizer
-from .stacking import fit_stack, stack_key
+from .stacking import stack_key
 from .stopping import EarlyStopping
-from .training import Trainer
+from .training import Trainer, fit_stack
 
 __version__ = "0.1.0"
 

@@ -6,13 +6,18 @@ convention of scikit-learn's ``loss_curve_``; with ``reduction="sum"`` it
 does not (tutorial 000 sums). Arrays have shape ``(n_samples, n_outputs)``,
 and ``forward`` returns a float.
 
-A stack of ``M`` models (:mod:`sweepnet.stacking`) passes arrays of shape
-``(M, n_samples, n_outputs)``: ``forward`` then returns one loss per model
-(an array of shape ``(M,)``), each reduced exactly as that model's loss alone
-(never across models), and ``backward`` gives each model its own gradient.
+A loss made for a stack of ``M`` models (:meth:`Loss.for_stack`, used by
+:mod:`sweepnet.stacking`) takes arrays of shape ``(M, n_samples, n_outputs)``:
+``forward`` then returns one loss per model (an array of shape ``(M,)``), each
+reduced exactly as that model's loss alone (never across models), and
+``backward`` gives each model its own gradient. A loss declares that its maths
+allows this with ``stackable = True`` (``sweepnet.testing.check_stacking``
+checks the numbers).
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
@@ -34,6 +39,10 @@ class Loss:
     """
 
     expects = "any"
+    #: whether :meth:`for_stack` works: the formulas reduce through ``_sum`` / ``_dot``
+    stackable = False
+    #: ``None`` for one model; the number of models of a stack (:meth:`for_stack`)
+    models: int | None = None
 
     def __init__(self, reduction: str = "mean") -> None:
         if reduction not in REDUCTIONS:
@@ -42,6 +51,39 @@ class Loss:
 
     def _scale(self, y_pred: np.ndarray) -> int:
         return y_pred.shape[-2] if self.reduction == "mean" else 1
+
+    def for_stack(self, models: int) -> Loss:
+        """A copy of this loss for a stack of ``models`` models: arrays carry a leading
+        model axis and every reduction keeps it (one loss, one gradient per model)."""
+        if not self.stackable:
+            raise ValueError(f"{type(self).__name__} does not declare stackable = True")
+        stacked = copy.copy(self)
+        stacked.models = int(models)
+        return stacked
+
+    def _value(self, total):
+        """A reduced total as a Python float, or one float64 per model for a stack."""
+        return total.astype(np.float64) if self.models is not None else float(total)
+
+    def _sum(self, values: np.ndarray):
+        """Σ over samples and outputs: a float, or one per model for a stack."""
+        if self.models is not None:
+            return self._value(values.sum(axis=(-2, -1)))
+        return float(values.sum())
+
+    def _dot(self, a: np.ndarray, b: np.ndarray):
+        """Σ a * b over samples and outputs as a BLAS dot product, in the arrays' dtype
+        (per model for a stack); :meth:`_value` makes it a float."""
+        if self.models is not None:
+            m = a.shape[0]
+            return (a.reshape(m, 1, -1) @ b.reshape(m, -1, 1)).reshape(m)
+        return np.dot(a.reshape(-1), b.reshape(-1))
+
+    def _mean(self, hits: np.ndarray):
+        """The fraction of true values over samples (per model for a stack)."""
+        if self.models is not None:
+            return hits.mean(axis=(-2, -1))
+        return float(np.mean(hits))
 
     def _check(self, y_pred: np.ndarray, y_true: np.ndarray) -> None:
         if y_pred.shape != y_true.shape:
@@ -111,6 +153,7 @@ class _BinaryTargets(Loss):
     """Shared label handling of the two binary cross entropies."""
 
     threshold = 0.5
+    stackable = True
 
     def prepare_targets(self, y, n_outputs):
         y = super().prepare_targets(y, n_outputs)
@@ -122,7 +165,7 @@ class _BinaryTargets(Loss):
         return y
 
     def accuracy(self, y_pred, y_true):
-        return _mean((y_pred > self.threshold) == (y_true > 0.5))
+        return self._mean((y_pred > self.threshold) == (y_true > 0.5))
 
     def probabilities(self, y_pred):
         """``p`` of each output (label 1)."""
@@ -155,8 +198,8 @@ class BCE(_BinaryTargets):
         p = np.minimum(np.maximum(y_pred, eps), 1 - eps)
         self.y_pred, self.p, self.y_true = y_pred, p, y_true
         # Σ y log p + Σ (1 - y) log(1 - p), the sums as BLAS dot products
-        total = _dot(y_true, np.log(p)) + _dot(1 - y_true, np.log(1 - p))
-        return -_as_float(total) / self._scale(y_pred)
+        total = self._dot(y_true, np.log(p)) + self._dot(1 - y_true, np.log(1 - p))
+        return -self._value(total) / self._scale(y_pred)
 
     def backward(self):
         p, y = self.p, self.y_true
@@ -183,7 +226,7 @@ class BCEWithLogits(_BinaryTargets):
         self._check(y_pred, y_true)
         self.z, self.y_true = y_pred, y_true
         softplus = np.maximum(y_pred, 0) + np.log1p(np.exp(-np.abs(y_pred)))
-        return _sum(softplus - y_true * y_pred) / self._scale(y_pred)
+        return self._sum(softplus - y_true * y_pred) / self._scale(y_pred)
 
     def backward(self):
         return (sigmoid(self.z) - self.y_true) / self._scale(self.z)
@@ -198,13 +241,14 @@ class CrossEntropy(Loss):
     """
 
     expects = "logits"
+    stackable = True
 
     def forward(self, y_pred, y_true):
         self._check(y_pred, y_true)
         shifted = y_pred - y_pred.max(axis=-1, keepdims=True)
         log_prob = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
         self.log_prob, self.y_true = log_prob, y_true
-        return -_sum(y_true * log_prob) / self._scale(y_pred)
+        return -self._sum(y_true * log_prob) / self._scale(y_pred)
 
     def backward(self):
         return (np.exp(self.log_prob) - self.y_true) / self._scale(self.log_prob)
@@ -233,7 +277,7 @@ class CrossEntropy(Loss):
         return super().prepare_targets(y, n_outputs)
 
     def accuracy(self, y_pred, y_true):
-        return _mean((y_pred.argmax(axis=-1) == y_true.argmax(axis=-1))[..., None])
+        return self._mean((y_pred.argmax(axis=-1) == y_true.argmax(axis=-1))[..., None])
 
     def constant_loss(self, y_true):
         """The entropy of the class frequencies ``q``: ``-Σ_k q_k log q_k``, reached by the
@@ -244,10 +288,12 @@ class CrossEntropy(Loss):
 class MSE(Loss):
     """Squared error ``L = Σ (y_pred - y)^2``; ``dL/dy_pred = 2 (y_pred - y)``."""
 
+    stackable = True
+
     def forward(self, y_pred, y_true):
         self._check(y_pred, y_true)
         self.diff = y_pred - y_true
-        return _sum(self.diff * self.diff) / self._scale(y_pred)
+        return self._sum(self.diff * self.diff) / self._scale(y_pred)
 
     def backward(self):
         return 2 * self.diff / self._scale(self.diff)
@@ -271,31 +317,6 @@ def _entropy(q: np.ndarray) -> float:
     return float(-np.sum(q * np.log(np.where(q > 0, q, 1.0))))
 
 
-def _as_float(total):
-    """A reduced value as a Python float, or per model as float64 for a stack."""
-    return total.astype(np.float64) if getattr(total, "ndim", 0) else float(total)
-
-
-def _sum(values: np.ndarray):
-    """Σ over samples and outputs: a float, or one per model for a stack ``(M, n, k)``."""
-    if values.ndim == 3:
-        return _as_float(values.sum(axis=(-2, -1)))
-    return float(values.sum())
-
-
-def _dot(a: np.ndarray, b: np.ndarray):
-    """Σ a * b over samples and outputs as a BLAS dot product (per model for a stack)."""
-    if a.ndim == 3:
-        m = a.shape[0]
-        return (a.reshape(m, 1, -1) @ b.reshape(m, -1, 1)).reshape(m)
-    return np.dot(a.reshape(-1), b.reshape(-1))
-
-
-def _mean(hits: np.ndarray):
-    """The fraction of true values over samples (per model for a stack)."""
-    if hits.ndim == 3:
-        return hits.mean(axis=(-2, -1))
-    return float(np.mean(hits))
 
 
 __all__ = ["BCE", "BCEWithLogits", "CrossEntropy", "Loss", "MSE"]

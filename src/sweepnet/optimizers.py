@@ -6,10 +6,12 @@ time, updating the parameter arrays in place. State (velocities, moments) is
 keyed by ``(layer position, parameter name)``.
 
 A stack of ``M`` models (:mod:`sweepnet.stacking`) trains with one optimizer
-made by :meth:`Optimizer.stack`: each hyperparameter holds one value per
-model (shape ``(M,)``), broadcast over that model's parameters, and the
-state arrays carry the leading model axis. Every formula below is the same
-for one model and for a stack, so each model gets exactly its own update.
+made by :meth:`Optimizer.stack` (``models = M``): each hyperparameter holds
+one value per model (shape ``(M,)``), broadcast over that model's parameters,
+and the state carries the leading model axis. Every formula below is the same
+for one model and for a stack, so each model gets exactly its own update; an
+optimizer declares that its update is written this way with ``stackable =
+True`` (``sweepnet.testing.check_stacking`` checks the numbers).
 """
 
 from __future__ import annotations
@@ -36,36 +38,6 @@ def _check_range(name: str, value: float, low: float, high: float, *, low_open: 
     return value
 
 
-def per_model(value, param: np.ndarray):
-    """A hyperparameter as it applies to ``param``.
-
-    A scalar is returned as it is; a stack's array of one value per model
-    (shape ``(M,)``) becomes ``(M, 1, ...)`` in the parameter's dtype, as a
-    Python float is converted when it meets an array of that dtype.
-    """
-    if isinstance(value, np.ndarray):
-        return value.astype(param.dtype, copy=False).reshape((-1,) + (1,) * (param.ndim - 1))
-    return value
-
-
-def each(function: Callable[..., float], *values):
-    """``function`` of scalars, applied model by model when any value is a stack's array.
-
-    Scalar maths (``lr / (1 - beta1**t)``) stays Python float maths for every
-    model, so a stacked model's factors equal the ones it gets alone.
-    """
-    if not any(isinstance(v, np.ndarray) for v in values):
-        return function(*values)
-    n = max(len(v) for v in values if isinstance(v, np.ndarray))
-    columns = [v.tolist() if isinstance(v, np.ndarray) else [v] * n for v in values]
-    return np.array([function(*row) for row in zip(*columns)])
-
-
-def _on(value) -> bool:
-    """Whether a hyperparameter is switched on (for any model of a stack)."""
-    return bool(value.any()) if isinstance(value, np.ndarray) else bool(value)
-
-
 class Optimizer:
     """Base class: subclasses implement ``update(key, param, grad, name)``.
 
@@ -74,6 +46,9 @@ class Optimizer:
     """
 
     per_model: tuple[str, ...] = ("lr",)
+    stackable = False
+    #: ``None`` for one model; the number of models of a stack (:meth:`stack`)
+    models: int | None = None
 
     def __init__(self, lr: float) -> None:
         self.lr = _check_range("lr", lr, 0.0, math.inf, low_open=True)
@@ -89,6 +64,30 @@ class Optimizer:
     def update(self, key: tuple[int, str], param: np.ndarray, grad: np.ndarray,
                name: str) -> None:
         raise NotImplementedError
+
+    def _of(self, value, param: np.ndarray):
+        """A hyperparameter as it applies to ``param``: as it is for one model; for a
+        stack, its ``(M,)`` values as ``(M, 1, ...)`` in the parameter's dtype (as a
+        Python float is converted when it meets an array of that dtype)."""
+        if self.models is None:
+            return value
+        return value.astype(param.dtype, copy=False).reshape((-1,) + (1,) * (param.ndim - 1))
+
+    def _each(self, function: Callable[..., float], *values):
+        """``function`` of scalars; for a stack, model by model (values of shape ``(M,)``).
+
+        Scalar maths (``lr / (1 - beta1**t)``) stays Python float maths for every
+        model, so a stacked model's factors equal the ones it gets alone.
+        """
+        if self.models is None:
+            return function(*values)
+        columns = [v.tolist() if isinstance(v, np.ndarray) else [v] * self.models
+                   for v in values]
+        return np.array([function(*row) for row in zip(*columns)])
+
+    def _on(self, value) -> bool:
+        """Whether a hyperparameter is switched on (for any model of a stack)."""
+        return bool(np.any(value)) if self.models is not None else bool(value)
 
     def reset(self) -> None:
         """Forget the state (velocities, moments, step count)."""
@@ -113,13 +112,23 @@ class Optimizer:
     def stack(cls, optimizers: Sequence[Optimizer]) -> Optimizer:
         """One optimizer for a stack of models, model ``m`` with ``optimizers[m]``'s values.
 
-        All must have the same :meth:`stack_key` and no state yet.
+        All must be ``stackable``, have the same :meth:`stack_key`, and be fresh
+        or have state for the same parameters (continued fits): each state array
+        gains the model axis, each scalar (Adam's step) becomes ``(M,)`` values.
         """
         first = optimizers[0]
-        if any(o.stack_key() != first.stack_key() or o.state for o in optimizers):
-            raise ValueError("only fresh optimizers with equal stack_key() can be stacked")
+        if not first.stackable or any(o.stack_key() != first.stack_key() for o in optimizers):
+            raise ValueError("only stackable optimizers with equal stack_key() can be stacked")
+        if any(set(o.state) != set(first.state) for o in optimizers):
+            raise ValueError("optimizers stack when all are fresh or all have trained the "
+                             "same parameters")
         stacked = copy.copy(first)
-        stacked.state = {}
+        stacked.models = len(optimizers)
+        stacked.state = {key: {name: (np.stack([o.state[key][name] for o in optimizers])
+                                      if isinstance(value, np.ndarray) else
+                                      np.array([o.state[key][name] for o in optimizers]))
+                               for name, value in entry.items()}
+                         for key, entry in first.state.items()}
         for name in cls.per_model:
             values = [getattr(o, name) for o in optimizers]
             if isinstance(values[0], tuple):  # Adam's betas: a tuple of per-model arrays
@@ -127,6 +136,16 @@ class Optimizer:
             else:
                 setattr(stacked, name, np.array(values, dtype=np.float64))
         return stacked
+
+    def state_of(self, model: int) -> dict:
+        """The state of one model of a stack, as that model's own optimizer holds it."""
+        def one(value):
+            if not isinstance(value, np.ndarray):  # shared by every model (a fresh stack)
+                return value
+            return value[model].item() if value.ndim == 1 else value[model].copy()
+
+        return {key: {name: one(value) for name, value in entry.items()}
+                for key, entry in self.state.items()}
 
     def keep(self, models: np.ndarray) -> None:
         """Keep only the stacked ``models`` (indices or a mask): hyperparameters and state."""
@@ -140,6 +159,7 @@ class Optimizer:
             for key, value in state.items():
                 if isinstance(value, np.ndarray):
                     state[key] = value[models]
+        self.models = len(getattr(self, self.per_model[0]))
 
 
 class SGD(Optimizer):
@@ -157,6 +177,7 @@ class SGD(Optimizer):
     """
 
     per_model = ("lr", "momentum", "weight_decay")
+    stackable = True
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0) -> None:
@@ -174,17 +195,18 @@ class SGD(Optimizer):
 
     def stack_key(self):
         # momentum and weight decay switched on or off choose the code path
-        return (type(self), self.nesterov, _on(self.momentum), _on(self.weight_decay))
+        return (type(self), self.nesterov, self._on(self.momentum),
+                self._on(self.weight_decay))
 
     def step(self, layers):
-        if _on(self.momentum) or _on(self.weight_decay):
+        if self._on(self.momentum) or self._on(self.weight_decay):
             return super().step(layers)
         lr = self.lr
-        if isinstance(lr, np.ndarray):  # a stack: one learning rate per model
+        if self.models is not None:  # a stack: one learning rate per model
             for layer in layers:
                 grads = layer.grads
                 for name, param in layer.params.items():
-                    param -= per_model(lr, param) * grads[name]
+                    param -= self._of(lr, param) * grads[name]
             return
         for layer in layers:  # plain gradient descent, the hot path of full-batch runs
             grads = layer.grads
@@ -192,13 +214,13 @@ class SGD(Optimizer):
                 param -= lr * grads[name]
 
     def update(self, key, param, grad, name):
-        lr = per_model(self.lr, param)
-        if _on(self.weight_decay) and name == "weight":
-            grad = grad + per_model(self.weight_decay, param) * param
-        if not _on(self.momentum):
+        lr = self._of(self.lr, param)
+        if self._on(self.weight_decay) and name == "weight":
+            grad = grad + self._of(self.weight_decay, param) * param
+        if not self._on(self.momentum):
             param -= lr * grad
             return
-        momentum = per_model(self.momentum, param)
+        momentum = self._of(self.momentum, param)
         state = self.state.get(key)
         if state is None:  # not setdefault: it would build the zeros on every step
             state = self.state[key] = {"velocity": np.zeros_like(param)}
@@ -225,6 +247,7 @@ class Adam(Optimizer):
     """
 
     per_model = ("lr", "betas", "eps")
+    stackable = True
 
     def __init__(self, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> None:
@@ -245,19 +268,22 @@ class Adam(Optimizer):
             state = self.state[key] = {"step": 0, "m": np.zeros_like(param),
                                        "v": np.zeros_like(param)}
         state["step"] += 1
-        t = state["step"]
+        t = state["step"]  # one count, or one per model in a stack of continued fits
         m, v = state["m"], state["v"]
-        if self._factors[0] != t:  # once per step, not per parameter
-            self._factors = (t, each(lambda b1: 1 - b1, beta1), each(lambda b2: 1 - b2, beta2),
-                             each(lambda lr, b1: lr / (1 - b1**t), self.lr, beta1),
-                             each(lambda b2: math.sqrt(1 - b2**t), beta2))
+        when = t.tobytes() if isinstance(t, np.ndarray) else t
+        if self._factors[0] != when:  # once per step, not per parameter
+            each = self._each
+            self._factors = (when, each(lambda b1: 1 - b1, beta1),
+                             each(lambda b2: 1 - b2, beta2),
+                             each(lambda lr, b1, t: lr / (1 - b1**t), self.lr, beta1, t),
+                             each(lambda b2, t: math.sqrt(1 - b2**t), beta2, t))
         _, one_minus_beta1, one_minus_beta2, step_size, correction = self._factors
-        m *= per_model(beta1, param)
-        m += per_model(one_minus_beta1, param) * grad
-        v *= per_model(beta2, param)
-        v += per_model(one_minus_beta2, param) * grad * grad
-        denom = np.sqrt(v) / per_model(correction, param) + per_model(self.eps, param)
-        param -= per_model(step_size, param) * (m / denom)
+        m *= self._of(beta1, param)
+        m += self._of(one_minus_beta1, param) * grad
+        v *= self._of(beta2, param)
+        v += self._of(one_minus_beta2, param) * grad * grad
+        denom = np.sqrt(v) / self._of(correction, param) + self._of(self.eps, param)
+        param -= self._of(step_size, param) * (m / denom)
 
     def reset(self) -> None:
         super().reset()

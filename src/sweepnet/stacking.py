@@ -1,86 +1,66 @@
-"""Train a stack of networks of one architecture as one numpy pass.
+"""Stacks: the models of several trainers as one, on an explicit model axis.
 
 A sweep trains many small networks that differ only in hyperparameters and
-seeds. :func:`fit_stack` trains them together: their parameters carry a
-leading model axis (``Linear.weight`` ``(M, in, out)``), each numpy call
-computes all models at once, and every model gets exactly the numbers it gets
-when its :class:`~sweepnet.training.Trainer` fits it alone: the same initial
-weights, data, batch order (its trainer's own generator), per-model
-hyperparameters, losses reduced per model and never across models.
+seeds. A :class:`Stack` holds ``M`` of them: their parameters carry a leading
+model axis (``Linear.weight`` ``(M, in, out)``, every stacked component knows
+``models = M``), each numpy call computes all models at once, and every model
+gets exactly the numbers it gets alone: the same initial weights, data, batch
+order (its trainer's own generator), per-model hyperparameters and optimizer
+state, losses reduced per model and never across models. A stack of one is
+the trainer's own model, loss and optimizer, untouched: ``Trainer.fit`` and
+:func:`~sweepnet.training.fit_stack` run the same loop
+(:func:`sweepnet.training.train`) on either.
 
-A model leaves the stack when it has trained its own number of epochs, or at
-the end of the epoch in which its loss became non-finite (it is ``diverged``;
-from that batch on its parameters are frozen by putting the old values back,
-never by multiplying with a mask, since ``0 * nan`` is ``nan``). Its final
-weights are written back into its own model, and its trainer gets
-``history_`` and ``status_`` as after ``Trainer.fit``.
+A model leaves the stack (:meth:`Stack.leave`) when it has trained its
+epochs, was stopped, or its loss became non-finite: its weights and optimizer
+state are written back into its own trainer. A model whose batch loss is not
+finite is frozen for the rest of the epoch by putting its old values back
+after the step (a select, never a multiplied mask, since ``0 * nan`` is
+``nan``).
 """
 
 from __future__ import annotations
 
 import copy
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from .layers.activations import Softmax
-from .layers.base import Activation
 from .layers.linear import Linear
 from .layers.sequential import Sequential
-from .losses import BCE, MSE, BCEWithLogits, CrossEntropy
-from .optimizers import SGD, Adam
-from .training import DIVERGED, OK, Trainer
-
-#: losses and optimizers whose maths is written for a model axis
-STACKABLE_LOSSES = (BCE, BCEWithLogits, CrossEntropy, MSE)
-STACKABLE_OPTIMIZERS = (SGD, Adam)
 
 
 def _settings(obj) -> tuple:
     """An object's constructor settings (not its arrays or caches), comparable."""
     return tuple(sorted((k, repr(v)) for k, v in vars(obj).items()
-                        if k not in ("params", "grads", "state")
+                        if k not in ("params", "grads", "state", "models")
                         and not isinstance(v, np.ndarray)))
 
 
-def stack_key(trainer: Trainer) -> tuple | None:
+def stack_key(trainer) -> tuple | None:
     """What trainers must share to train as one stack, or ``None`` if it cannot stack.
 
     Equal keys mean the same architecture (layer types, settings, shapes,
     dtype), the same loss, the same optimizer code path (its ``stack_key``),
-    batch size, shuffling and ``drop_last``. Stackable layers are ``Linear`` and parameter-free
-    elementwise activations (``Activation`` subclasses, plugins included) and
-    ``Softmax``; built-in losses and optimizers only.
+    batch size, shuffling and ``drop_last``. Every component must declare
+    ``stackable = True`` (``Linear``, parameter-free elementwise activations
+    and ``Softmax``, the built-in losses and optimizers; plugins that say so);
+    a layer with parameters stacks only if it is ``Linear``.
     """
     layers = []
     for layer in trainer.model.layers:
         if type(layer) is Linear:
             layers.append((Linear, tuple((n, a.shape, a.dtype.str)
                                          for n, a in layer.params.items())))
-        elif isinstance(layer, (Activation, Softmax)) and not layer.params:
+        elif getattr(layer, "stackable", False) and not layer.params:
             layers.append((type(layer), _settings(layer)))
         else:
             return None
     loss, optimizer = trainer.loss, trainer.optimizer
-    if type(loss) not in STACKABLE_LOSSES or type(optimizer) not in STACKABLE_OPTIMIZERS:
-        return None
-    if getattr(trainer, "early_stopping", None) is not None:  # trains alone, for now
+    if not (getattr(loss, "stackable", False) and getattr(optimizer, "stackable", False)):
         return None
     return (tuple(layers), type(loss), _settings(loss), optimizer.stack_key(),
             trainer.batch_size, trainer.shuffle, trainer.drop_last)
-
-
-def _stack_models(models: Sequence[Sequential]) -> Sequential:
-    """One network whose parameters hold ``models``' parameters along a new first axis."""
-    layers = []
-    for group in zip(*(m.layers for m in models)):
-        layer = copy.copy(group[0])
-        layer.params = {name: np.stack([each.params[name] for each in group])
-                        for name in group[0].params}
-        layer.grads = {}
-        layers.append(layer)
-    return Sequential(layers)
 
 
 def _same_data(arrays: list[np.ndarray]) -> bool:
@@ -88,7 +68,7 @@ def _same_data(arrays: list[np.ndarray]) -> bool:
     return all(a is first or np.array_equal(a, first) for a in arrays[1:])
 
 
-class _Data:
+class Data:
     """A stack's data: features shared ``(n, d)`` or per model ``(M, n, d)``; targets
     always per model ``(M, n, k)``."""
 
@@ -122,155 +102,117 @@ class _Data:
         return [(X[:, s], Y[:, s]) for s in slices]
 
 
-def _fit_alone(trainer: Trainer, data: tuple, epochs: int, on_epoch_end):
-    """A trainer that cannot stack (a plugin's layer, early stopping), by ``Trainer.fit``."""
-    validation = tuple(data[2:4]) if len(data) > 2 and data[2] is not None else None
-    report = None if on_epoch_end is None else (lambda row: on_epoch_end([0], [row]))
-    return trainer.fit(data[0], data[1], int(epochs), validation_data=validation,
-                       on_epoch_end=report)
+class Stack:
+    """``M >= 1`` trainers trained as one (see the module docstring).
 
-
-def fit_stack(trainers: Sequence[Trainer], data: Sequence[tuple], epochs: Sequence[int],
-              on_epoch_end: Callable[[list[int], list[dict]], None] | None = None) -> list:
-    """Train every trainer's model, all at once, as each would be trained alone.
-
-    Parameters
-    ----------
-    trainers : sequence of Trainer
-        Fresh trainers (untrained optimizers) with equal :func:`stack_key`; a
-        single trainer that cannot stack is trained by its own ``fit``.
-    data : sequence of (X, y) or (X, y, X_val, y_val)
-        Each model's training (and validation) data, as for ``Trainer.fit``;
-        validation data for all models or for none. Models with identical
-        features share one array.
-    epochs : sequence of int
-        Each model's number of epochs.
-    on_epoch_end : callable, optional
-        Called after every epoch with the indices of the models still in the
-        stack and their rows (the dicts ``Trainer.fit`` records).
-
-    Returns
-    -------
-    list of pandas.DataFrame
-        Each model's history, equal to what ``trainers[m].fit`` returns
-        (``time`` is the stack's clock). On ``KeyboardInterrupt`` every
-        model keeps its weights and the epochs it finished (``history_``),
-        then the interrupt is raised again.
+    ``data`` holds per trainer ``(X, y)`` or ``(X, y, X_val, y_val)``;
+    validation data for all or for none. Raises ``ValueError`` when trainers
+    cannot share a stack or their data differ in shape.
     """
-    import pandas as pd
 
-    trainers = list(trainers)
-    if not trainers or len(data) != len(trainers) or len(epochs) != len(trainers):
-        raise ValueError("fit_stack needs one data tuple and one epoch count per trainer")
-    if len(trainers) == 1 and stack_key(trainers[0]) is None:  # alone: its own fit
-        return [_fit_alone(trainers[0], data[0], epochs[0], on_epoch_end)]
-    keys = {stack_key(t) for t in trainers}
-    if None in keys or len(keys) != 1:
-        raise ValueError("these trainers cannot share a stack: they differ in architecture, "
-                         "loss, optimizer code path, batch size or shuffling (see stack_key)")
-    budgets = np.array([int(e) for e in epochs])
-    if np.any(budgets < 1):
-        raise ValueError(f"epochs must be positive integers, got {list(epochs)}")
-    with_validation = {len(d) > 2 and d[2] is not None for d in data}
-    if len(with_validation) != 1:
-        raise ValueError("give validation data for every model or for none")
-    train = _Data([t.prepare(d[0], d[1], "training data") for t, d in zip(trainers, data)])
-    validate = with_validation.pop()
-    val = _Data([t.prepare(d[2], d[3], "validation data") for t, d in zip(trainers, data)]
-                ) if validate else None
+    def __init__(self, trainers: Sequence, data: Sequence[tuple]) -> None:
+        self.trainers = list(trainers)
+        if not self.trainers or len(data) != len(self.trainers):
+            raise ValueError("a stack needs one data tuple per trainer")
+        with_validation = {len(d) > 2 and d[2] is not None for d in data}
+        if len(with_validation) != 1:
+            raise ValueError("give validation data for every model or for none")
+        self.validating = with_validation.pop()
+        train = [t.prepare(d[0], d[1], "training data") for t, d in zip(self.trainers, data)]
+        val = [t.prepare(d[2], d[3], "validation data") for t, d in zip(self.trainers, data)
+               ] if self.validating else None
+        first = self.trainers[0]
+        self.alone = len(self.trainers) == 1
+        self.slices = first.batch_slices(train[0][0].shape[0])
+        self.active = np.arange(len(self.trainers))  # the trainers still in the stack
+        if self.alone:  # its own components: no model axis, numpy's 2-D paths
+            self.model, self.loss, self.optimizer = first.model, first.loss, first.optimizer
+            self.train, self.val = train[0], None if val is None else val[0]
+            return
+        keys = {stack_key(t) for t in self.trainers}
+        if None in keys or len(keys) != 1:
+            raise ValueError("these trainers cannot share a stack: they differ in architecture, "
+                             "loss, optimizer code path, batch size or shuffling (see "
+                             "stack_key), or a component is not stackable")
+        size = len(self.trainers)
+        self.model = Sequential([
+            layer.for_stack(list(group)) if layer.params else copy.copy(layer)
+            for layer, group in zip(first.model.layers,
+                                    zip(*(t.model.layers for t in self.trainers)))])
+        self.loss = first.loss.for_stack(size)
+        self.optimizer = type(first.optimizer).stack([t.optimizer for t in self.trainers])
+        self.train, self.val = Data(train), None if val is None else Data(val)
 
-    first = trainers[0]
-    model = _stack_models([t.model for t in trainers])
-    optimizer = type(first.optimizer).stack([t.optimizer for t in trainers])
-    loss = copy.copy(first.loss)
-    fused = loss.fuses_with(model.layers[-1])
-    weight_by_size = loss.reduction == "mean"
-    slices = first.batch_slices(train.n)
-    seen = sum(s.stop - s.start for s in slices)
-    active = np.arange(len(trainers))  # the trainers whose models are in the stack
-    rows: list[list[dict]] = [[] for _ in trainers]
-    statuses = [OK] * len(trainers)
-    start = time.perf_counter()
+    @property
+    def n_samples(self) -> int:
+        return self.train[0].shape[0] if self.alone else self.train.n
 
-    def leave(models: np.ndarray) -> None:
-        """Write the weights of the stacked ``models`` (a mask) back into their own models."""
-        for layer, stacked in zip(model.layers, zip(*(trainers[i].model.layers
-                                                       for i in active[models]))):
-            for name, array in layer.params.items():
-                for j, own in zip(np.flatnonzero(models), stacked):
+    def batches(self):
+        """This epoch's mini-batches ``(x, y)``, drawing each active trainer's batch order."""
+        if self.alone:
+            return self.trainers[0]._batches(*self.train)
+        orders = [self.trainers[i].epoch_order(self.train.n) for i in self.active]
+        return self.train.batches(self.slices, None if orders[0] is None else np.stack(orders))
+
+    def losses(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The loss of each active model on ``(x, y)``, ``(M,)``."""
+        return np.atleast_1d(self.loss.forward(self.model.forward(x), y))
+
+    def step(self, frozen: np.ndarray) -> None:
+        """Backpropagate the last loss and update every model but the ``frozen`` ones."""
+        model, loss = self.model, self.loss
+        if loss.fuses_with(model.layers[-1]):
+            model.backward(loss.backward_fused(), skip_last=True)
+        else:
+            model.backward(loss.backward())
+        if not frozen.any():
+            self.optimizer.step(model.layers)
+            return
+        kept = [(p, p[frozen]) for layer in model.layers for p in layer.params.values()]
+        self.optimizer.step(model.layers)
+        for p, old in kept:  # no update for a broken model: its old values go back
+            p[frozen] = old
+
+    def validate(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Each active model's validation loss and accuracy (``None`` for a regression)."""
+        X, Y = self.val if self.alone else (self.val.X, self.val.Y)
+        out = self.model.forward(X)
+        accuracy = self.loss.accuracy(out, Y)
+        return (np.atleast_1d(self.loss.forward(out, Y)),
+                None if accuracy is None else np.atleast_1d(accuracy))
+
+    def params_of(self, j: int) -> list[dict[str, np.ndarray]]:
+        """Copies of the parameters of the ``j``-th active model, layer by layer."""
+        if self.alone:
+            return [{k: v.copy() for k, v in layer.params.items()} for layer in self.model]
+        return [{k: v[j].copy() for k, v in layer.params.items()} for layer in self.model]
+
+    def set_params_of(self, j: int, params: list[dict[str, np.ndarray]]) -> None:
+        """Put :meth:`params_of`'s copies back into the ``j``-th active model."""
+        for layer, saved in zip(self.model, params):
+            for name, value in saved.items():
+                (layer.params[name] if self.alone else layer.params[name][j])[...] = value
+
+    def leave(self, done: np.ndarray) -> None:
+        """The active models marked ``done`` leave: weights and optimizer state go back
+        into their own trainers, and the stack keeps the others."""
+        if self.alone:
+            self.active = self.active[~done]
+            return
+        for j in np.flatnonzero(done):
+            trainer = self.trainers[self.active[j]]
+            for layer, own in zip(self.model.layers, trainer.model.layers):
+                for name, array in layer.params.items():
                     own.params[name][...] = array[j]
-
-    try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            epoch = 0
-            while active.size:
-                epoch += 1
-                orders = [trainers[i].epoch_order(train.n) for i in active]
-                orders = None if orders[0] is None else np.stack(orders)
-                totals = np.zeros(active.size)
-                broken = np.zeros(active.size, dtype=bool)
-                for xb, yb in train.batches(slices, orders):
-                    losses = loss.forward(model.forward(xb), yb)
-                    added = totals + (losses * xb.shape[-2] if weight_by_size else losses)
-                    totals = np.where(broken, totals, added)
-                    frozen = broken | ~np.isfinite(losses)
-                    if frozen.all():
-                        break
-                    if fused:
-                        model.backward(loss.backward_fused(), skip_last=True)
-                    else:
-                        model.backward(loss.backward())
-                    if frozen.any():  # no update for a broken model: its old values go back
-                        kept = [(p, p[frozen]) for layer in model.layers
-                                for p in layer.params.values()]
-                        optimizer.step(model.layers)
-                        for p, old in kept:
-                            p[frozen] = old
-                    else:
-                        optimizer.step(model.layers)
-                    broken = frozen
-                epoch_loss = totals / seen if weight_by_size else totals
-                new_rows = [{"epoch": epoch, "loss": float(value)} for value in epoch_loss]
-                if val is not None:
-                    out = model.forward(val.X)
-                    val_loss = loss.forward(out, val.Y)
-                    accuracy = loss.accuracy(out, val.Y)
-                    for j, row in enumerate(new_rows):
-                        row["val_loss"] = float(val_loss[j])
-                        if accuracy is not None:
-                            row["val_accuracy"] = float(accuracy[j])
-                now = time.perf_counter() - start
-                for i, row in zip(active, new_rows):
-                    row["time"] = now
-                    rows[i].append(row)
-                if on_epoch_end is not None:
-                    on_epoch_end(active.tolist(), new_rows)
-                diverged = ~np.isfinite(epoch_loss)
-                done = diverged | (budgets[active] <= epoch)
-                if done.any():
-                    for i in active[diverged]:
-                        statuses[i] = DIVERGED
-                    leave(done)
-                    keep = ~done
-                    for layer in model.layers:
-                        layer.params = {n: a[keep] for n, a in layer.params.items()}
-                    optimizer.keep(keep)
-                    train.keep(keep)
-                    if val is not None:
-                        val.keep(keep)
-                    active = active[keep]
-    except KeyboardInterrupt:
-        if active.size:
-            leave(np.ones(active.size, dtype=bool))
-        raise
-    finally:
-        histories = []
-        for trainer, own, status in zip(trainers, rows, statuses):
-            history = pd.DataFrame(own)
-            history.attrs["status"] = status
-            trainer.status_, trainer.history_ = status, history
-            histories.append(history)
-    return histories
+            trainer.optimizer.state = self.optimizer.state_of(j)
+        keep = ~done
+        for layer in self.model.layers:
+            layer.params = {n: a[keep] for n, a in layer.params.items()}
+        self.optimizer.keep(keep)
+        self.train.keep(keep)
+        if self.val is not None:
+            self.val.keep(keep)
+        self.active = self.active[keep]
 
 
-__all__ = ["fit_stack", "stack_key"]
+__all__ = ["Stack", "stack_key"]

@@ -41,13 +41,22 @@ class EarlyStopping:
         self.tol, self.n_iter_no_change, self.monitor = float(tol), n_iter_no_change, monitor
         self.reset()
 
+    @property
+    def keeps_best(self) -> bool:
+        """Whether the best epoch's weights are put back on stopping (validation accuracy:
+        scikit-learn's ``early_stopping=True``); the training loop keeps them."""
+        return self.monitor == "val_accuracy"
+
     def reset(self) -> None:
         """Forget the best value and the count (at the start of every ``fit``)."""
         self.best = math.inf if self.monitor == "loss" else -math.inf
         self.count = 0
+        self.improved = False  # whether the last epoch was the best so far
+        #: the best epoch's weights, layer by layer, when they are kept (the training
+        #: loop stores them: :attr:`keeps_best`)
         self.best_params: list[dict] | None = None
 
-    def update(self, row: dict, layers) -> str | None:
+    def update(self, row: dict) -> str | None:
         """Take an epoch's row; return why training stops now, or None."""
         if self.monitor not in row:
             raise ValueError("early stopping on val_accuracy needs validation data with "
@@ -55,19 +64,15 @@ class EarlyStopping:
         value = float(row[self.monitor])
         if self.monitor == "loss":
             self.count = self.count + 1 if value > self.best - self.tol else 0
+            self.improved = value < self.best
             self.best = min(self.best, value)
         else:
             self.count = self.count + 1 if value < self.best + self.tol else 0
-            if value > self.best:
+            self.improved = value > self.best
+            if self.improved:
                 self.best = value
-                self.best_params = [{k: v.copy() for k, v in layer.params.items()}
-                                    for layer in layers]
         if self.count <= self.n_iter_no_change:
             return None
-        if self.best_params is not None:  # scikit-learn keeps the best epoch's weights
-            for layer, params in zip(layers, self.best_params):
-                for name, value in params.items():
-                    layer.params[name][...] = value
         what = "training loss" if self.monitor == "loss" else "validation accuracy"
         return (f"the {what} did not improve by more than tol={self.tol:g} for "
                 f"{self.n_iter_no_change + 1} epochs")

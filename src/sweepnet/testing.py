@@ -4,10 +4,13 @@ Each check returns a small result object and raises :class:`CheckFailed` (an
 ``AssertionError``) with a one-paragraph message when the component is wrong,
 so in a plugin's tests one line is one test::
 
-    from sweepnet.testing import check_dataset, check_layer
+    from sweepnet.testing import check_dataset, check_layer, check_stacking
 
     def test_swish_gradients():
         check_layer(Swish)
+
+    def test_swish_stacks():
+        check_stacking(Swish)
 
     def test_spirals():
         check_dataset(spirals, n_samples=50)
@@ -319,6 +322,83 @@ def check_optimizer(optimizer: Optimizer | type[Optimizer], steps: int = 200,
     return _finish("check_optimizer", OptimizerCheck(_label(optimizer), initial, value, steps))
 
 
+@dataclass(frozen=True)
+class StackingCheck:
+    """What :func:`check_stacking` compared: ``models`` networks trained alone and stacked."""
+
+    component: str
+    models: int
+    epochs: int
+
+    def __str__(self) -> str:
+        return (f"{self.component}: {self.models} networks, {self.epochs} epochs, stacked "
+                f"equal to alone (histories and weights, exactly)")
+
+
+def check_stacking(component: Any, models: int = 3, epochs: int = 4,
+                   seed: int = 0) -> StackingCheck:
+    """Check that a component trains in a stack exactly as alone (:mod:`sweepnet.stacking`).
+
+    ``component`` is an elementwise activation (a ``Layer`` class or factory), a
+    ``Loss`` or an ``Optimizer`` (class or instance) that declares ``stackable =
+    True``. Small networks around it (4 inputs, 6 hidden units, mini-batches
+    of 8, different seeds) train alone with ``Trainer.fit`` and together with
+    :func:`sweepnet.fit_stack`; their histories and weights must be equal.
+
+    Raises
+    ------
+    CheckFailed
+        When the component does not declare ``stackable``, or a stacked model's
+        numbers differ from its own.
+    """
+    import copy
+
+    from .layers.sequential import mlp
+    from .losses import BCE
+    from .optimizers import SGD
+    from .training import Trainer, fit_stack
+
+    name = _label(component)
+    activation, loss, optimizer = "tanh", BCE(), SGD(0.1)
+    if isinstance(component, Loss) or (isinstance(component, type)
+                                       and issubclass(component, Loss)):
+        loss = which = component if isinstance(component, Loss) else component()
+    elif isinstance(component, Optimizer) or (isinstance(component, type)
+                                              and issubclass(component, Optimizer)):
+        optimizer = which = (component if isinstance(component, Optimizer) else
+                             component(lr=0.05) if _accepts(component, "lr") else component())
+    else:
+        activation, which = component, _make_layer(component, 4, seed)
+    if not getattr(which, "stackable", False):
+        raise CheckFailed(f"check_stacking({name}): it does not declare stackable = True, so "
+                          f"sweepnet trains it alone; declare it once its maths keeps a "
+                          f"leading model axis (every reduction per model)")
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(40, 4))
+    Y = _targets(loss, name, rng, 40, 1)
+    output = "sigmoid" if loss.expects == "probabilities" else None
+
+    def trainer(m: int) -> Trainer:
+        return Trainer(mlp([4, 6, Y.shape[1]], activation=activation, output=output,
+                           seed=seed + m), copy.deepcopy(loss), copy.deepcopy(optimizer),
+                       batch_size=8, seed=seed + m)
+
+    alone = [trainer(m) for m in range(models)]
+    for t in alone:
+        t.fit(X, Y, epochs)
+    stacked = [trainer(m) for m in range(models)]
+    fit_stack(stacked, [(X, Y)] * models, [epochs] * models)
+    for m, (a, b) in enumerate(zip(alone, stacked)):
+        same = a.history_["loss"].equals(b.history_["loss"]) and all(
+            np.array_equal(v, b.model.state_dict()[k]) for k, v in a.model.state_dict().items())
+        if not same:
+            raise CheckFailed(f"check_stacking({name}): model {m} of a stack of {models} ends "
+                              f"with other numbers than alone (loss {b.history_['loss'].iloc[-1]!r}"
+                              f" vs {a.history_['loss'].iloc[-1]!r}); a reduction or update "
+                              f"mixes the model axis (reduce with axis=-2, not over all axes)")
+    return StackingCheck(name, models, epochs)
+
+
 def check_dataset(dataset: Callable[..., Any] | str, **params: Any) -> DatasetCheck:
     """Check that a dataset function returns a usable ``(X, y)``.
 
@@ -444,6 +524,6 @@ def _label(obj: Any) -> str:
     return repr(obj)
 
 
-__all__ = ["CheckFailed", "DatasetCheck", "GradientCheck", "OptimizerCheck", "check_dataset",
-           "check_layer", "check_loss", "check_optimizer", "numerical_gradient",
-           "relative_error"]
+__all__ = ["CheckFailed", "DatasetCheck", "GradientCheck", "OptimizerCheck", "StackingCheck",
+           "check_dataset", "check_layer", "check_loss", "check_optimizer", "check_stacking",
+           "numerical_gradient", "relative_error"]

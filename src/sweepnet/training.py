@@ -1,10 +1,16 @@
-"""The training loop: ``Trainer.fit`` returns the per-epoch history as a DataFrame."""
+"""The training loop, one for a model and for a stack: :func:`train`.
+
+``Trainer.fit`` trains one model and returns its per-epoch history as a
+DataFrame; :func:`fit_stack` trains several at once (:mod:`sweepnet.stacking`)
+with the same loop, so early stopping, continued fits, validation,
+divergence and interrupts work alike for both.
+"""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -12,6 +18,7 @@ from .errors import ShapeError
 from .layers.sequential import Sequential
 from .losses import CrossEntropy, Loss
 from .optimizers import Optimizer
+from .stacking import Stack
 from .stopping import EarlyStopping
 
 OK, DIVERGED = "ok", "diverged"
@@ -126,6 +133,59 @@ class Trainer:
         n_outputs = self.model.forward(X[:1]).shape[-1]
         return X, self.loss.prepare_targets(y, n_outputs).astype(X.dtype)
 
+    def get_state(self) -> dict:
+        """Everything a fit continues from, as plain data (str keys, arrays, numbers).
+
+        ``weights`` (the model's :meth:`~sweepnet.layers.Sequential.state_dict`),
+        ``optimizer`` (its state, keyed ``"<layer>.<name>"``), ``rng`` (the
+        batch-order generator's state), ``order`` (the last epoch's order with
+        ``shuffle="cumulative"``), ``stopping`` (early stopping's count, best value
+        and best weights) and ``history`` (the epochs so far, column by column).
+        :meth:`set_state` on a trainer built the same way continues exactly.
+        """
+        history = getattr(self, "history_", None)
+        stopper = self.early_stopping
+        rng = self.rng
+        return {
+            "weights": {k: v.copy() for k, v in self.model.state_dict().items()},
+            "optimizer": {f"{i}.{name}": {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                                          for k, v in entry.items()}
+                          for (i, name), entry in self.optimizer.state.items()},
+            "rng": (rng.bit_generator.state if isinstance(rng, np.random.Generator)
+                    else rng.get_state(legacy=False)),
+            "order": None if self.order_ is None else self.order_.copy(),
+            "stopping": None if stopper is None else {
+                "best": stopper.best, "count": stopper.count,
+                "best_params": None if stopper.best_params is None else
+                [{k: v.copy() for k, v in layer.items()} for layer in stopper.best_params]},
+            "history": {} if history is None else
+            {c: history[c].to_numpy() for c in history.columns},
+        }
+
+    def set_state(self, state: dict) -> None:
+        """Continue from :meth:`get_state`'s data (see there); the next ``fit`` goes on."""
+        import pandas as pd
+
+        self.model.load_state_dict(state["weights"])
+        self.optimizer.state = {
+            (int(key.split(".", 1)[0]), key.split(".", 1)[1]):
+                {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
+                 for k, v in entry.items()}
+            for key, entry in state["optimizer"].items()}
+        if isinstance(self.rng, np.random.Generator):
+            self.rng.bit_generator.state = state["rng"]
+        else:
+            self.rng.set_state(state["rng"])
+        self.order_ = None if state["order"] is None else np.array(state["order"])
+        stopping = state.get("stopping")
+        if stopping is not None and self.early_stopping is not None:
+            self.early_stopping.best = stopping["best"]
+            self.early_stopping.count = stopping["count"]
+            self.early_stopping.best_params = stopping["best_params"]
+        history = pd.DataFrame(state["history"])
+        self.history_ = history
+        self.status_ = OK
+
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities of the trained model: ``(n_samples, n_outputs)`` for the
         binary losses (``p`` of label 1 per output), softmax rows for ``CrossEntropy``."""
@@ -183,9 +243,11 @@ class Trainer:
             on_epoch_end: Callable[[dict], None] | None = None):
         """Train for ``epochs`` more epochs and return the whole history.
 
-        A second ``fit`` continues: the weights, the optimizer's state and the
-        batch-order generator go on, epochs are numbered on from the last one,
-        and its rows are appended to ``history_``.
+        A second ``fit`` continues: the weights, the optimizer's state, the
+        batch-order generator and early stopping's count go on (as scikit-learn's
+        ``warm_start``), epochs are numbered on from the last one, and its rows
+        are appended to ``history_``. The loop is :func:`train`'s, on a stack of
+        this one model.
 
         Parameters
         ----------
@@ -209,69 +271,158 @@ class Trainer:
             ``"ok"`` or ``"diverged"``; ``history.attrs["stopped"]`` is ``None``,
             or ``{"epoch": e, "reason": ...}`` when early stopping ended it.
         """
-        import pandas as pd
+        data = (X, y) if validation_data is None else (X, y, *validation_data)
+        report = None if on_epoch_end is None else (lambda models, rows: on_epoch_end(rows[0]))
+        return fit_stack([self], [data], [epochs], report)[0]
 
-        if not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-        X, Y = self.prepare(X, y, "training data")
-        if validation_data is not None:
-            X_val, Y_val = self.prepare(*validation_data, "validation data")
 
-        model, loss, layers, step = self.model, self.loss, self.model.layers, self.optimizer.step
-        fused = loss.fuses_with(layers[-1])
-        weight_by_size = loss.reduction == "mean"
-        rows: list[dict] = []
-        previous = getattr(self, "history_", None)
-        first = 1 if previous is None or previous.empty else int(previous["epoch"].iloc[-1]) + 1
-        offset = 0.0 if previous is None or previous.empty else float(previous["time"].iloc[-1])
-        stopping, stopped = self.early_stopping, None
-        if stopping is not None:
-            stopping.reset()
-        self.status_ = OK
-        start = time.perf_counter() - offset
+def fit_stack(trainers: Sequence[Trainer], data: Sequence[tuple], epochs: Sequence[int],
+              on_epoch_end: Callable[[list[int], list[dict]], Mapping[int, str] | None]
+              | None = None) -> list:
+    """Train every trainer's model, all at once, as each would be trained alone.
+
+    Parameters
+    ----------
+    trainers : sequence of Trainer
+        Trainers with equal :func:`~sweepnet.stacking.stack_key` (fresh, or all
+        continuing earlier fits of the same parameters); one trainer trains
+        alone whatever it holds.
+    data : sequence of (X, y) or (X, y, X_val, y_val)
+        Each model's training (and validation) data, as for ``Trainer.fit``;
+        validation data for all models or for none. Models with identical
+        features share one array.
+    epochs : sequence of int
+        Each model's number of epochs (more epochs, for a continued fit).
+    on_epoch_end : callable, optional
+        Called after every epoch with the indices of the trainers still training
+        and their rows (the dicts ``Trainer.fit`` records). It may return
+        ``{index: reason}``: those models stop now, as early stopping stops one
+        (``history.attrs["stopped"]`` says the epoch and the reason).
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        Each model's history, equal to what ``trainers[m].fit`` returns
+        (``time`` is the stack's clock). On ``KeyboardInterrupt`` every
+        model keeps its weights, optimizer state and the epochs it finished
+        (``history_``), then the interrupt is raised again.
+    """
+    trainers = list(trainers)
+    if len(epochs) != len(trainers):
+        raise ValueError("fit_stack needs one data tuple and one epoch count per trainer")
+    budgets = [int(e) if isinstance(e, (int, np.integer)) else e for e in epochs]
+    if any(not isinstance(e, int) or e < 1 for e in budgets):
+        raise ValueError(f"epochs must be positive integers, got {list(epochs)}")
+    return train(Stack(trainers, data), np.array(budgets), on_epoch_end)
+
+
+def train(stack: Stack, budgets: np.ndarray, on_epoch_end=None) -> list:
+    """The training loop: every model of ``stack`` for its ``budgets`` more epochs.
+
+    Each epoch, for every mini-batch: the models' losses before the update
+    (a model whose loss is not finite is frozen for the rest of the epoch),
+    backpropagation and the optimizer's step; then each model's row (its
+    loss is the sample-weighted mean of its batch losses; validation loss and
+    accuracy), ``on_epoch_end``, and the models that leave: diverged (a
+    non-finite epoch loss), stopped early (their :class:`EarlyStopping`, or
+    ``on_epoch_end``), or through their budget. See :func:`fit_stack`.
+    """
+    import pandas as pd
+
+    trainers = stack.trainers
+    previous = [getattr(t, "history_", None) for t in trainers]
+    previous = [None if p is None or p.empty else p for p in previous]
+    first = [1 if p is None else int(p["epoch"].iloc[-1]) + 1 for p in previous]
+    offset = [0.0 if p is None else float(p["time"].iloc[-1]) for p in previous]
+    stoppers = [t.early_stopping for t in trainers]
+    for stopper, before in zip(stoppers, previous):
+        if stopper is not None and before is None:  # a continued fit goes on counting
+            stopper.reset()
+    rows: list[list[dict]] = [[] for _ in trainers]
+    statuses, stopped = [OK] * len(trainers), [None] * len(trainers)
+    weight_by_size = stack.loss.reduction == "mean"
+    seen = sum(s.stop - s.start for s in stack.slices)
+    start = time.perf_counter()
+    try:
         # overflow in a diverging run is caught below as a non-finite loss
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            seen = sum(s.stop - s.start for s in self.batch_slices(X.shape[0]))
-            for epoch in range(first, first + int(epochs)):
-                total = 0.0
-                for xb, yb in self._batches(X, Y):
-                    batch_loss = loss.forward(model.forward(xb), yb)
-                    total += batch_loss * xb.shape[0] if weight_by_size else batch_loss
-                    if not math.isfinite(batch_loss):
+            epoch = 0
+            while stack.active.size:
+                epoch += 1
+                totals = np.zeros(stack.active.size)
+                broken = np.zeros(stack.active.size, dtype=bool)
+                for xb, yb in stack.batches():
+                    losses = stack.losses(xb, yb)
+                    added = totals + (losses * xb.shape[-2] if weight_by_size else losses)
+                    totals = np.where(broken, totals, added)
+                    frozen = broken | ~np.isfinite(losses)
+                    if frozen.all():
                         break
-                    if fused:
-                        model.backward(loss.backward_fused(), skip_last=True)
-                    else:
-                        model.backward(loss.backward())
-                    step(layers)
-                row = {"epoch": epoch,
-                       "loss": total / seen if weight_by_size else total}
-                if validation_data is not None:
-                    out = model.forward(X_val)
-                    row["val_loss"] = loss.forward(out, Y_val)
-                    accuracy = loss.accuracy(out, Y_val)
-                    if accuracy is not None:
-                        row["val_accuracy"] = accuracy
-                row["time"] = time.perf_counter() - start
-                rows.append(row)
-                if on_epoch_end is not None:
-                    on_epoch_end(row)
-                if not math.isfinite(row["loss"]):
-                    self.status_ = DIVERGED
-                    break
-                if stopping is not None:
-                    reason = stopping.update(row, layers)
+                    stack.step(frozen)
+                    broken = frozen
+                epoch_loss = totals / seen if weight_by_size else totals
+                new_rows = _rows(stack, epoch_loss, epoch, first, offset,
+                                 time.perf_counter() - start)
+                for i, row in zip(stack.active, new_rows):
+                    rows[i].append(row)
+                asked = on_epoch_end(stack.active.tolist(), new_rows) \
+                    if on_epoch_end is not None else None
+                done = np.zeros(stack.active.size, dtype=bool)
+                for j, (i, row) in enumerate(zip(stack.active, new_rows)):
+                    reason = None
+                    if not math.isfinite(row["loss"]):
+                        statuses[i] = DIVERGED
+                    elif stoppers[i] is not None:
+                        reason = _early_stop(stack, j, stoppers[i], row)
+                    if reason is None and asked:
+                        reason = asked.get(int(i))
                     if reason is not None:
-                        stopped = {"epoch": epoch, "reason": reason}
-                        break
+                        stopped[i] = {"epoch": row["epoch"], "reason": reason}
+                    done[j] = statuses[i] == DIVERGED or reason is not None \
+                        or epoch >= budgets[i]
+                if done.any():
+                    stack.leave(done)
+    except KeyboardInterrupt:
+        if stack.active.size:
+            stack.leave(np.ones(stack.active.size, dtype=bool))
+        raise
+    finally:
+        histories = []
+        for i, trainer in enumerate(trainers):
+            history = pd.DataFrame(rows[i])
+            if previous[i] is not None:
+                history = pd.concat([previous[i], history], ignore_index=True)
+            history.attrs["status"], history.attrs["stopped"] = statuses[i], stopped[i]
+            trainer.status_, trainer.history_ = statuses[i], history
+            histories.append(history)
+    return histories
 
-        history = pd.DataFrame(rows)
-        if previous is not None and not previous.empty:
-            history = pd.concat([previous, history], ignore_index=True)
-        history.attrs["status"] = self.status_
-        history.attrs["stopped"] = stopped
-        self.history_ = history
-        return history
+
+def _rows(stack: Stack, epoch_loss: np.ndarray, epoch: int, first: list[int],
+          offset: list[float], now: float) -> list[dict]:
+    """This epoch's row of each active model (see :meth:`Trainer.fit`)."""
+    rows = [{"epoch": first[i] + epoch - 1, "loss": float(value)}
+            for i, value in zip(stack.active, epoch_loss)]
+    if stack.validating:
+        val_loss, accuracy = stack.validate()
+        for j, row in enumerate(rows):
+            row["val_loss"] = float(val_loss[j])
+            if accuracy is not None:
+                row["val_accuracy"] = float(accuracy[j])
+    for i, row in zip(stack.active, rows):
+        row["time"] = now + offset[i]
+    return rows
 
 
-__all__ = ["Trainer", "check_output_layer"]
+def _early_stop(stack: Stack, j: int, stopper: EarlyStopping, row: dict) -> str | None:
+    """Update the ``j``-th active model's early stopping; on stopping with the best epoch's
+    weights kept (val_accuracy), put them back. Returns why it stops, or None."""
+    reason = stopper.update(row)
+    if stopper.improved and stopper.keeps_best:
+        stopper.best_params = stack.params_of(j)
+    if reason is not None and stopper.keeps_best and stopper.best_params is not None:
+        stack.set_params_of(j, stopper.best_params)  # scikit-learn keeps the best weights
+    return reason
+
+
+__all__ = ["Trainer", "check_output_layer", "fit_stack", "train"]

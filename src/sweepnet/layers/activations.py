@@ -117,6 +117,7 @@ class Softmax(Layer):
     """
 
     outputs = "probabilities"
+    stackable = True  # over the last axis only
 
     def forward(self, x):
         z = np.exp(x - x.max(axis=-1, keepdims=True))

@@ -23,9 +23,15 @@ class Layer:
         ``"probabilities"`` for layers whose outputs lie in [0, 1] (``Sigmoid``,
         ``Softmax``): losses on probabilities need one last, losses on logits
         refuse one.
+    stackable : bool
+        Whether the layer works on a stack of models (a leading model axis on its
+        inputs: :mod:`sweepnet.stacking`). Elementwise activations do; a layer
+        with parameters stacks only if it is ``Linear``.
+        ``sweepnet.testing.check_stacking`` checks the numbers.
     """
 
     outputs: str | None = None
+    stackable = False
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
@@ -65,6 +71,8 @@ class Activation(Layer):
     ...     def derivative(self, x):
     ...         return 2 * x
     """
+
+    stackable = True  # elementwise: a leading model axis changes nothing
 
     def function(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError

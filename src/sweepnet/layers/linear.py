@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ..errors import ShapeError
@@ -31,12 +33,17 @@ class Linear(Layer):
 
         dL/dW = x^T @ g        dL/db = Σ_samples g        dL/dx = g @ W^T
 
-    A stack of ``M`` layers (see :mod:`sweepnet.stacking`) has ``weight`` of
-    shape ``(M, in_features, out_features)`` and ``bias`` ``(M, out_features)``;
-    inputs are shared ``(n_samples, in_features)`` or per model
-    ``(M, n_samples, in_features)``, and each model's products are computed by
-    the same BLAS calls as for that model alone.
+    A stack of ``M`` layers (:meth:`for_stack`, see :mod:`sweepnet.stacking`)
+    has ``models = M``, ``weight`` of shape ``(M, in_features, out_features)``
+    and ``bias`` ``(M, out_features)``; inputs are shared
+    ``(n_samples, in_features)`` or per model ``(M, n_samples, in_features)``,
+    and each model's products are computed by the same BLAS calls as for that
+    model alone.
     """
+
+    stackable = True
+    #: ``None`` for one layer; the number of models of a stack
+    models: int | None = None
 
     def __init__(
         self,
@@ -82,6 +89,15 @@ class Linear(Layer):
             raise ShapeError(f"{self!r}: {name} must have shape {shape}, got {array.shape}")
         self.params[name] = array
 
+    def for_stack(self, layers: list[Linear]) -> Linear:
+        """One layer holding ``layers``' parameters along a new first (model) axis."""
+        stacked = copy.copy(self)
+        stacked.models = len(layers)
+        stacked.params = {name: np.stack([layer.params[name] for layer in layers])
+                          for name in self.params}
+        stacked.grads = {}
+        return stacked
+
     def forward(self, x):
         if x.shape[-1] != self.in_features:
             raise ShapeError(
@@ -90,7 +106,7 @@ class Linear(Layer):
             )
         self.x = x
         weight, bias = self.params["weight"], self.params["bias"]
-        if weight.ndim == 3:  # a stack of models: the bias broadcasts over samples
+        if self.models is not None:  # a stack of models: the bias broadcasts over samples
             out = x @ weight
             out += bias[:, None, :]
             return out
@@ -103,7 +119,7 @@ class Linear(Layer):
 
     def backward_params(self, grad_out):
         x = self.x
-        if self.params["weight"].ndim == 3:  # a stack: one gradient per model, never summed
+        if self.models is not None:  # a stack: one gradient per model, never summed
             self.grads["weight"] = x.swapaxes(-1, -2) @ grad_out
             self.grads["bias"] = self._ones(grad_out.shape[-2], grad_out.dtype) @ grad_out
         elif x.ndim == 2:
@@ -118,7 +134,7 @@ class Linear(Layer):
 
     def backward(self, grad_out):
         self.backward_params(grad_out)
-        if grad_out.ndim == 2:
+        if self.models is None and grad_out.ndim == 2:
             return np.dot(grad_out, self.params["weight"].T)
         return grad_out @ self.params["weight"].swapaxes(-1, -2)
 

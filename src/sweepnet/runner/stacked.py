@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import rundir
-from ..stacking import fit_stack, stack_key
-from ..training import DIVERGED
+from ..stacking import stack_key
+from ..training import DIVERGED, fit_stack
 from .build import build
 from .job import Run, finish_run, keep_interrupted, start_run
 from .progress import Progress

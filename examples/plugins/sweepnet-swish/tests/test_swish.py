@@ -1,4 +1,4 @@
-from sweepnet.testing import check_dataset, check_layer
+from sweepnet.testing import check_dataset, check_layer, check_stacking
 
 from sweepnet_swish import GELU, Swish, spirals
 
@@ -9,6 +9,11 @@ def test_swish_gradients():
 
 def test_gelu_gradients():
     check_layer(GELU)
+
+
+def test_swish_and_gelu_train_in_stacks_as_alone():
+    check_stacking(Swish)
+    check_stacking(GELU)
 
 
 def test_spirals():
