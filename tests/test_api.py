@@ -17,7 +17,7 @@ def workdir(tmp_path, monkeypatch):
 
 
 def test_sweep_returns_the_tables_it_wrote_and_leaves_no_state(workdir):
-    argv = list(sys.argv)
+    argv, environment = list(sys.argv), dict(os.environ)
     res = sweepnet.sweep("optimizer.lr=0.5,1", "seed=0,1", "trainer.epochs=20",
                          "report.decision_boundaries=false", sweep_dir="s")
     assert res.path == (workdir / "s").absolute() and res.is_sweep
@@ -27,7 +27,7 @@ def test_sweep_returns_the_tables_it_wrote_and_leaves_no_state(workdir):
                                    on_disk["final_loss"], check_exact=True)
     assert len(res.groups) == 2 and (res.groups["n"] == 2).all()  # seeds are replicates
     assert len(res.history) == 4 * 20
-    assert sys.argv == argv and "SWEEPNET_SWEEP_SIZE" not in os.environ
+    assert sys.argv == argv and os.environ == environment  # nothing passed through them
     # the same call again: every job is already done, the tables are the same
     again = sweepnet.sweep("optimizer.lr=0.5,1", "seed=0,1", "trainer.epochs=20",
                            "report.decision_boundaries=false", sweep_dir="s")

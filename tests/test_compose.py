@@ -4,9 +4,9 @@ import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
-from sweepnet.runner.app import plan
 from sweepnet.runner.build import ConfigError
 from sweepnet.runner.compose import compose_jobs
+from sweepnet.runner.plan import plan
 
 SWEEPS = {
     "values": [["optimizer.lr=0.1", "seed=0"], ["optimizer.lr=2", "seed=3"]],
@@ -51,29 +51,7 @@ def test_overrides_hydra_refuses_are_refused_alike(override, message):
         with pytest.raises(ConfigError, match=message):
             list(compose_jobs([["seed=1"], [override]]))
     with pytest.raises(ConfigError, match=message):
-        plan(["-m", "seed=1,2", override])
-
-
-def test_a_stacked_jobs_hydra_yaml_is_the_sweeps_with_the_jobs_fields(tmp_path):
-    """The template-filled hydra.yaml equals setting the job's fields on the sweep's config."""
-    from omegaconf import open_dict
-
-    from sweepnet.runner.stacked import HydraRecord
-
-    with initialize_config_module(config_module="sweepnet.conf", version_base=None):
-        master = compose("config", overrides=["hydra.sweep.dir='s p: a'"],
-                         return_hydra_config=True)
-    record = HydraRecord(master)
-    for idx, overrides in [(0, []), (12, ["optimizer.lr=0.5", "model.hidden=[4,4]",
-                                          "trainer.epochs='${epochs_for_budget:20,1}'"])]:
-        run_dir = tmp_path / str(idx)
-        expected = OmegaConf.create({"hydra": OmegaConf.to_container(master.hydra)})
-        with open_dict(expected):
-            expected.hydra.job.num, expected.hydra.job.id = idx, str(idx)
-            expected.hydra.overrides.task = overrides
-            expected.hydra.job.override_dirname = ",".join(sorted(overrides))
-            expected.hydra.runtime.output_dir = str(run_dir.absolute())
-        assert record.hydra_yaml(idx, overrides, run_dir) == OmegaConf.to_yaml(expected)
+        plan(["seed=1,2", override], multirun=True)
 
 
 @pytest.mark.parametrize("value", [
@@ -83,8 +61,8 @@ def test_a_stacked_jobs_hydra_yaml_is_the_sweeps_with_the_jobs_fields(tmp_path):
     {"nested": {"list": [1, 2.5, None, True, "x", [3, 4]], "empty": {}, "none": None}},
     ["optimizer.lr=0.5", "model.hidden=[4,4]", "dataset.delimiter=';'", "seed=range(0,5)"],
 ])
-def test_hydra_files_of_a_stacked_job_are_omegaconfs_yaml(value):
-    """The stacked launcher's YAML text (libyaml's emitter) equals OmegaConf.to_yaml's."""
-    from sweepnet.runner.stacked import _yaml_text
+def test_a_jobs_hydra_files_are_omegaconfs_yaml(value):
+    """The pipeline's YAML text (libyaml's emitter) equals OmegaConf.to_yaml's."""
+    from sweepnet.runner.hydra_api import to_yaml
 
-    assert _yaml_text(value) == OmegaConf.to_yaml(OmegaConf.create(value))
+    assert to_yaml(value) == OmegaConf.to_yaml(OmegaConf.create(value))

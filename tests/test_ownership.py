@@ -140,8 +140,8 @@ def test_a_stopped_single_run_keeps_what_it_trained(tmp_path, sig, code):
 
 def test_sigterm_of_a_sweep_writes_its_tables_and_says_how_to_resume(tmp_path):
     args = ["-m", "optimizer.lr=1,2", "trainer.epochs=300000", "hydra.sweep.dir=s"]
-    process, _ = start_and_wait(args, tmp_path, "#0 :")
-    time.sleep(1.5)  # into job 0's training
+    process, _ = start_and_wait(args, tmp_path, "sweep of 2 jobs into")
+    time.sleep(1.5)  # into the stack's training
     process.send_signal(signal.SIGTERM)
     rest = process.communicate(timeout=60)[0]
     assert process.returncode == 143, rest
@@ -158,7 +158,7 @@ def test_sigterm_of_a_sweep_writes_its_tables_and_says_how_to_resume(tmp_path):
 def test_an_interrupted_sweep_into_a_timestamped_directory_resumes_there(tmp_path):
     args = ["-m", "optimizer.lr=1,2", "trainer.epochs=300000",
             "hydra.sweep.dir=multirun/${now:%H-%M-%S-%f}"]
-    process, _ = start_and_wait(args, tmp_path, "#0 :")
+    process, _ = start_and_wait(args, tmp_path, "sweep of 2 jobs into")
     time.sleep(1.0)
     process.send_signal(signal.SIGINT)
     rest = process.communicate(timeout=60)[0]
@@ -200,7 +200,7 @@ def test_the_command_exits_quickly_with_everything_written_and_said(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "sweep summary" in done.stdout + done.stderr
     assert "wrote" in (done.stdout + done.stderr).splitlines()[-1]
-    assert "job 2/2" in (tmp_path / "s" / "1" / "sweepnet.log").read_text()
+    assert "job 1 of 2" in (tmp_path / "s" / "1" / "sweepnet.log").read_text()
     assert len(pd.read_csv(tmp_path / "s" / "sweep_summary.csv")) == 2
     bad = subprocess.run(sweepnet_command() + ["optimizer.lr=-1"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)

@@ -133,7 +133,7 @@ def test_sweep_as_a_real_subprocess(tmp_path):
     assert result.returncode == 0, result.stderr
     summary = pd.read_csv(tmp_path / "sweep" / "sweep_summary.csv")
     assert summary["optimizer.lr"].tolist() == [0.2, 2.0]
-    assert "job 2/2: optimizer.lr=2" in result.stderr + result.stdout
+    assert "job 1 of 2: optimizer.lr=2" in result.stderr + result.stdout
 
 
 @pytest.mark.skipif(importlib.util.find_spec("hydra_plugins.hydra_joblib_launcher") is None,
@@ -341,18 +341,18 @@ def test_dataset_hints_are_overrides_that_fix_the_problem(workdir, capsys, text,
 def test_checking_and_training_a_sweep_show_progress(workdir, capsys, monkeypatch):
     from functools import partial
 
-    from sweepnet.runner import app, progress, stacked
+    from sweepnet.runner import observers, plan, progress
 
-    monkeypatch.setattr(app, "Progress", partial(progress.Progress, delay=0, every=0))
-    monkeypatch.setattr(stacked, "Progress", partial(progress.Progress, delay=0, every=0))
+    monkeypatch.setattr(plan, "Progress", partial(progress.Progress, delay=0, every=0))
+    monkeypatch.setattr(observers, "Progress", partial(progress.Progress, delay=0, every=0))
     assert sweep(workdir, "optimizer.lr=0.5,1,2", "trainer.epochs=2")[0] == 0
     err = capsys.readouterr().err.splitlines()
     lines = [line for line in err
              if line.startswith("sweepnet: checking the jobs before any runs:")]
     assert [line.split(":")[-1].split()[0] for line in lines] == ["0/3", "1/3", "2/3", "3/3"]
     training = [line for line in err if line.startswith("sweepnet: training: model-epochs")]
-    assert "3/6 (stack 1/1: 3 of 3 jobs training, epoch 1" in training[0]
-    assert "6/6 (stack 1/1: 3 of 3 jobs training, epoch 2" in training[1]
+    assert "3/6 (stack 1: 3 of 3 jobs training" in training[0]
+    assert "6/6 (stack 1: 3 of 3 jobs training" in training[1]
     assert training[-1].startswith("sweepnet: training: model-epochs 6/6 (")
 
 
@@ -499,13 +499,15 @@ def test_a_callback_injected_through_a_config_group_is_refused(workdir, capsys):
     """The same check holds for a callback that arrives in a config, not an override."""
     from omegaconf import OmegaConf
 
-    from sweepnet.runner.app import ConfigError, _refuse_code
+    from sweepnet.runner.checks import ConfigError, refuse_code
 
-    root = OmegaConf.create({"hydra": {"callbacks": {
-        "sweep_report": {"_target_": "sweepnet.runner.callbacks.SweepReport"},
-        "evil": {"_target_": "shutil.rmtree"}}}})
-    with pytest.raises(ConfigError, match="hydra.callbacks.evil: only sweepnet's own callback"):
-        _refuse_code([], root)
+    root = OmegaConf.create({"hydra": {"callbacks": {"evil": {"_target_": "shutil.rmtree"}}}})
+    with pytest.raises(ConfigError, match="hydra.callbacks.evil: sweepnet's configs name "
+                                          "components through the registry"):
+        refuse_code(root)
+    root = OmegaConf.create({"hydra": {"callbacks": {"x": {"name": "harmless"}}}})
+    with pytest.raises(ConfigError, match=r"hydra.callbacks \(x\): sweepnet runs no Hydra"):
+        refuse_code(root)
 
 
 def test_resume_reruns_a_job_whose_files_do_not_check_out(workdir):
@@ -539,7 +541,7 @@ def test_a_very_long_run_gets_a_warning_with_its_estimated_time(workdir, capsys,
     from sweepnet.runner import app
 
     ran = []
-    monkeypatch.setattr(app, "app", lambda: ran.append(True))  # plan, but train nothing
+    monkeypatch.setattr(app, "run", lambda plan: ran.append(True) or 0)  # train nothing
     assert main(["trainer.epochs=1000000000"]) == 0 and ran
     err = capsys.readouterr().err
     assert "warning: config trains 1,000,000,000 epochs: about " in err
@@ -613,7 +615,8 @@ def test_stacked_sweeps_write_what_one_by_one_sweeps_write(workdir, args):
     assert sweep(workdir, *args, name="stacked")[0] == 0
     assert sweep(workdir, *args, "hydra/launcher=basic", name="basic")[0] == 0
     launcher = "hydra_plugins.sweepnet_launcher.stacked_launcher.StackedLauncher"
-    assert launcher in (workdir / "stacked" / "0" / ".hydra" / "hydra.yaml").read_text()
+    assert launcher in (workdir / "stacked" / "multirun.yaml").read_text()
+    assert "BasicLauncher" in (workdir / "basic" / "multirun.yaml").read_text()
     assert_same_sweep(workdir / "stacked", workdir / "basic")
 
 
@@ -629,9 +632,6 @@ def test_a_stacked_sweep_resumes_only_what_is_missing(workdir):
     assert {job: (sweep_dir / job / "result.json").stat().st_mtime_ns for job in "03"} == \
         finished  # skipped, not trained again
     assert_same_sweep(sweep_dir, workdir / "basic")
-    from sweepnet.runner import stacked
-
-    assert not stacked.planned and not stacked.checked  # nothing left for the next call
 
 
 def test_a_job_that_fails_in_a_stack_fails_alone(workdir):

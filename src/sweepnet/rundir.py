@@ -8,6 +8,8 @@ A *run directory* holds::
     model.npz             the trained weights (np.load(..., allow_pickle=False))
     decision_surface.npz  two-feature data: the network output over a grid, and the
                           training data (what a decision-boundary plot draws)
+    checkpoint.npz        an interrupted run only: its trainer's state (weights,
+                          optimizer state, generators, history), to resume from
     .hydra/               Hydra's record of the composed config
 
 A *sweep directory* holds one run directory per job (``0/``, ``1/``, ...) and
@@ -35,6 +37,8 @@ from .training import DIVERGED, OK
 
 RESULT, HISTORY, MODEL, SURFACE = "result.json", "history.csv", "model.npz", \
     "decision_surface.npz"
+#: an interrupted run's trainer state, from which a resume continues (removed when it ends)
+CHECKPOINT = "checkpoint.npz"
 SWEEP_HISTORY, SWEEP_SUMMARY = "sweep_history.csv", "sweep_summary.csv"
 SWEEP_GROUPS, SWEEP_PLATEAUS = "sweep_groups.csv", "sweep_plateaus.csv"
 SWEEP_TABLES = (SWEEP_HISTORY, SWEEP_SUMMARY, SWEEP_GROUPS, SWEEP_PLATEAUS)
@@ -148,9 +152,68 @@ def write_table(path: Path, frame) -> None:
     write_atomic(Path(path), lambda p: frame.to_csv(p, index=False))
 
 
+def write_hydra_record(run_dir: Path, files: dict[str, str]) -> None:
+    """Write Hydra's record of a job's config (``.hydra/config.yaml``, ``overrides.yaml``)."""
+    record = Path(run_dir) / HYDRA_DIR
+    record.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        write_atomic(record / name, lambda path, text=text: path.write_text(text))
+
+
+def write_checkpoint(run_dir: Path, state: dict) -> None:
+    """Save a trainer's state (:meth:`sweepnet.Trainer.get_state`) as ``checkpoint.npz``.
+
+    Arrays are stored as they are; everything else (numbers, strings, the
+    nesting) as one JSON text beside them, arrays named by their path.
+    """
+    arrays: dict[str, np.ndarray] = {}
+
+    def encode(value, path: str):
+        if isinstance(value, np.ndarray):
+            arrays[path] = value
+            return {"@array": path}
+        if isinstance(value, dict):
+            return {str(k): encode(v, f"{path}/{k}") for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [encode(v, f"{path}/{i}") for i, v in enumerate(value)]
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            return {"@float": repr(value)}  # early stopping's best starts at inf
+        return value
+
+    meta = json.dumps(encode(state, ""), allow_nan=False)
+    arrays["@meta"] = np.array(meta)
+    write_atomic(Path(run_dir) / CHECKPOINT, _save_npz(arrays))
+
+
+def read_checkpoint(run_dir: Path) -> dict | None:
+    """The state :func:`write_checkpoint` saved, or ``None`` when there is none or it is
+    unreadable (a resume then trains the run from its first epoch)."""
+    try:
+        with np.load(Path(run_dir) / CHECKPOINT, allow_pickle=False) as saved:
+            arrays = {k: saved[k] for k in saved.files}
+        meta = json.loads(str(arrays.pop("@meta")))
+    except (OSError, ValueError, KeyError):
+        return None
+
+    def decode(value):
+        if isinstance(value, dict):
+            if set(value) == {"@array"}:
+                return arrays[value["@array"]]
+            if set(value) == {"@float"}:
+                return float(value["@float"])
+            return {k: decode(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [decode(v) for v in value]
+        return value
+
+    return decode(meta)
+
+
 def remove_run_files(run_dir: Path) -> None:
     """Delete a run's output files before it runs again, so none is left from an earlier run."""
-    for name in (HISTORY, MODEL, SURFACE):
+    for name in (HISTORY, MODEL, SURFACE, CHECKPOINT):
         (Path(run_dir) / name).unlink(missing_ok=True)
 
 
@@ -318,10 +381,12 @@ def saved_config(run_dir: Path) -> dict:
 
 
 __all__ = [
-    "DIVERGED", "FAILED", "HISTORY", "INTERRUPTED", "MODEL", "OK", "RESULT", "RUN", "STATUSES",
+    "CHECKPOINT", "DIVERGED", "FAILED", "HISTORY", "INTERRUPTED", "MODEL", "OK", "RESULT", "RUN",
+    "STATUSES",
     "SURFACE", "SWEEP", "SWEEP_GROUPS", "SWEEP_HISTORY", "SWEEP_PLATEAUS", "SWEEP_SUMMARY",
     "SWEEP_TABLES", "DirectoryBusy", "check_run", "claim", "clean_overrides", "clean_value",
     "is_run_dir", "job_dirs", "kind_of", "lock", "override_values", "read_history",
-    "read_result", "read_surface", "remove_run_files", "saved_config", "write_atomic",
-    "write_history", "write_model", "write_result", "write_surface", "write_table",
+    "read_checkpoint", "read_result", "read_surface", "remove_run_files", "saved_config",
+    "write_atomic", "write_checkpoint", "write_history", "write_hydra_record", "write_model",
+    "write_result", "write_surface", "write_table",
 ]

@@ -1,6 +1,8 @@
-"""The Hydra runner: configs -> components -> one run's files; sweeps -> tables.
+"""The runner: a command turned into a plan, and one pipeline that runs every job.
 
-``build`` turns a composed config into components through the registry,
-``job`` trains one run and writes its directory, ``app`` is the ``sweepnet``
-command, ``callbacks`` gathers a finished sweep into tables.
+``plan`` composes, builds and checks every job before anything runs (``checks``,
+``compose``, ``build``); ``pipeline`` runs jobs (claim, train in stacks, write,
+record: ``job``), driven by ``executors`` (in-process, worker processes, Hydra
+launchers) and watched by ``observers``; ``app`` is the ``sweepnet`` command and
+``api`` its Python twin; ``hydra_api`` holds the private Hydra APIs still used.
 """

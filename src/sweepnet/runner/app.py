@@ -1,40 +1,45 @@
-"""The ``sweepnet`` command: a Hydra app whose configs ship in ``sweepnet/conf``.
+"""The ``sweepnet`` command: plan every job, run them through the pipeline, report.
 
     sweepnet                                   # one run with the defaults (tutorial 003)
     sweepnet optimizer.lr=0.5 model.hidden=[32]
     sweepnet -m optimizer.lr=0.1,0.2,0.5,1,2   # a sweep
     sweepnet experiment=lr_sweep               # tutorial 003's learning-rate study
 
-Before Hydra starts any run, :func:`plan` composes the config of every job and
-builds its components (data, model, loss, optimizer): a bad override exits
-with one message and status 2, and no output directory is touched.
+:func:`~sweepnet.runner.plan.plan` composes, builds and checks every job before
+anything runs, whatever the flags (``-m`` anywhere, ``--config-dir``,
+``--config-name``): a bad command exits with one message and status 2, and no
+directory is touched. The plan then runs through
+:func:`~sweepnet.runner.pipeline.run_jobs`, driven by the executor its launcher
+asks for (:mod:`sweepnet.runner.executors`), and a sweep's tables and figures
+are written when it ends. Hydra's print-only flags (``--help``, ``--cfg``,
+``--info``, ...) are Hydra's own: nothing trains.
 """
 
 from __future__ import annotations
 
+import argparse
+import logging
 import os
 import shlex
-import signal
 import sys
-from dataclasses import dataclass, field
+import threading
+import time
 from pathlib import Path
 
 import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
 from .. import rundir
 from .._allocator import keep_heap_padding
-from ..rundir import clean_overrides, read_result
-from . import stacked
-from .build import ConfigError, Experiment, build, suggestion
-from .compose import compose_config, compose_jobs, config_groups
-from .job import log, run_job
-from .progress import Progress
+from . import checks, pipeline
+from .build import ConfigError
+from .executors import executor_for
+from .hydra_api import to_yaml
+from .observers import EpochLog, Observer, StopAtEpochEnd, TrainingProgress
+from .plan import Plan, plan
+from .signals import Terminated, stop_at_epoch_end
 
-SWEEP_SIZE_ENV = "SWEEPNET_SWEEP_SIZE"
+log = logging.getLogger("sweepnet")
 
 
 def epochs_for_budget(budget, lr) -> int:
@@ -57,246 +62,29 @@ register_resolvers()
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base=None)
-def app(cfg: DictConfig) -> None:
-    hc = HydraConfig.get()
-    single = hc.mode == RunMode.RUN
-    total = os.environ.get(SWEEP_SIZE_ENV, "?")
-    label = "run" if single else f"job {hc.job.num + 1}/{total}"
-    run_dir = Path(hc.runtime.output_dir)
-    # the overrides as typed (an interpolation in one left unresolved), as launchers get them
-    overrides = OmegaConf.to_container(hc.overrides.task, resolve=False)
-    record = run_job(cfg, run_dir, overrides, label, single)
-    if single:  # a sweep's plots are drawn once, when it ends (callbacks.SweepReport)
-        if record.get("verdict"):
-            log.info(f"{label}: {record['verdict']['reason']}")
-        from ..analysis.report import report, report_options
-
-        try:
-            files = report(run_dir, **report_options(cfg)).files
-        except Exception as error:  # the run's own files are written; a plot must not fail it
-            log.warning(f"plots for {run_dir} failed: {type(error).__name__}: {error}")
-        else:
-            log.info(f"wrote {run_dir}: {', '.join(f.name for f in files)}")
+def _hydra_app(cfg: DictConfig) -> None:  # pragma: no cover - print-only flags never run it
+    raise RuntimeError("sweepnet runs jobs through its own pipeline, not @hydra.main")
 
 
-@dataclass
-class Plan:
-    """The jobs a command line asks for, each checked, and the sweep's directory."""
-
-    jobs: list[list[str]]
-    sweep_dir: Path | None  # None for a single run
-    built: list[tuple[DictConfig, Experiment]] = field(default_factory=list)  # per job
-    stacked: bool = False  # whether the stacked launcher runs the sweep
+#: Hydra's flags that only print (help, config, info); they go to Hydra as they are
+PRINT_ONLY = ("-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info", "--version",
+              "--shell-completion", "-sc", "--resolve", "-p", "--package")
 
 
-def plan(argv: list[str]) -> Plan | None:
-    """Compose and build every job that ``argv`` asks for, before any of them runs.
-
-    Returns ``None`` when ``argv`` holds a Hydra flag other than ``-m`` (``--help``,
-    ``--cfg``, ...), which Hydra then handles itself.
-    """
-    from hydra import initialize_config_module
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
-
-    flags = [a for a in argv if a.startswith("-")]
-    if any(f not in ("-m", "--multirun") for f in flags):
-        return None
-    overrides = [a for a in argv if not a.startswith("-")]
-    parser = OverridesParser.create()
-    try:
-        parsed = parser.parse_overrides(overrides)
-    except HydraException as error:
-        raise ConfigError(str(error).strip()) from None
-
-    with initialize_config_module(config_module="sweepnet.conf", version_base=None):
-        base = [o.input_line for o in parsed if not o.is_sweep_override()]
-        root = compose_config(base, with_hydra=True)
-        multirun = bool(flags) or root.hydra.mode == RunMode.MULTIRUN
-        if not multirun:
-            if len(base) != len(overrides):
-                sweeps = [o.input_line for o in parsed if o.is_sweep_override()]
-                raise ConfigError(f"{' '.join(sweeps)} gives several values: add -m to sweep")
-            jobs = [overrides]
-        else:
-            params = [f"{k}={v}" for k, v in (root.hydra.sweeper.params or {}).items()]
-            try:
-                every = parser.parse_overrides(params + overrides)
-                jobs = BasicSweeper.split_arguments(every, None)[0]
-            except HydraException as error:
-                raise ConfigError(str(error).strip()) from None
-        _refuse_code(overrides, root)
-        if len({tuple(sorted(job)) for job in jobs}) < len(jobs):
-            raise ConfigError("the sweep lists a value twice (e.g. optimizer.lr=1,1): every "
-                              "job would run twice into its own directory; list each "
-                              "value once")
-        if any(o.lstrip("+~").startswith("hydra.sweep.subdir") for o in overrides):
-            raise ConfigError("hydra.sweep.subdir cannot be changed: sweepnet keeps one "
-                              "directory per job number, so jobs never overwrite each other")
-        longest = None
-        progress = Progress("checking the jobs before any runs:", len(jobs))
-        configs = compose_jobs(jobs)  # composed once per set of config-group choices
-        built, data_cache = [], {}  # jobs with the same dataset config share its arrays
-        for i, job in enumerate(jobs):
-            progress.update(i)
-            where = f"job {i} ({' '.join(_task(job)) or 'defaults'})" if multirun else "config"
-            try:
-                _check_group_choices(job)
-                cfg = next(configs)
-                experiment = build(cfg, data_cache)
-            except (ConfigError, OmegaConfBaseException) as error:
-                raise ConfigError(f"{where}: {error}") from None
-            built.append((cfg, experiment))
-            if longest is None or experiment.epochs > longest[2]:
-                longest = (where, cfg, experiment.epochs)
-        progress.close()
-        if longest is not None and longest[2] > LONG_RUN_EPOCHS:
-            _warn_long_run(*longest)
-        sweep_dir = Path(root.hydra.sweep.dir) if multirun else None
-        if multirun:
-            _check_report_roles(root, jobs)
-        if sweep_dir is not None:
-            _check_writable(sweep_dir, "hydra.sweep.dir")
-            _check_sweep_dir(sweep_dir, [_task(job) for job in jobs])
-        else:
-            _check_writable(Path(root.hydra.run.dir), "hydra.run.dir")
-            _check_run_dir(Path(root.hydra.run.dir), _task(overrides))
-    launcher = str(root.hydra.launcher.get("_target_", ""))
-    return Plan(jobs, sweep_dir, built, stacked=launcher.endswith(".StackedLauncher"))
-
-
-def _check_report_roles(root: DictConfig, jobs: list[list[str]]) -> None:
-    """Refuse ``report.x`` / ``hue`` / ``col`` that name no swept parameter, before any run."""
-    import pandas as pd
-
-    from ..analysis.groups import choose_roles
-    from ..analysis.report import report_options
-    from ..results import swept_parameters
-
-    options = report_options(root)
-    swept, values = swept_parameters([_task(job) for job in jobs])
-    values = pd.DataFrame(values)
-    try:
-        choose_roles(values, swept, **{k: options[k] for k in ("x", "hue", "col",
-                                                                "replicates")})
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
-
-
-SWEEPNET_CALLBACK = "sweepnet.runner.callbacks.SweepReport"
-
-
-def _refuse_code(overrides: list[str], root: DictConfig) -> None:
-    """Refuse a config that would make Hydra import and call arbitrary code.
-
-    sweepnet's configs name components through the registry, never by import
-    path: a ``_target_`` set on the command line, or a Hydra callback other
-    than sweepnet's own, is refused before anything runs.
-    """
-    for override in overrides:
-        key = override.partition("=")[0]
-        if "_target_" in key or "_partial_" in key or "_args_" in key:
-            raise ConfigError(f"{override}: sweepnet's configs name components through the "
-                              f"registry, never by import path; _target_ (and _partial_, "
-                              f"_args_) cannot be set")
-    for name, callback in (root.hydra.get("callbacks") or {}).items():
-        target = (callback or {}).get("_target_")
-        if target != SWEEPNET_CALLBACK:
-            raise ConfigError(f"hydra.callbacks.{name}: only sweepnet's own callback "
-                              f"({SWEEPNET_CALLBACK}) may run, got {target!r}")
-
-
-def _check_group_choices(job: list[str]) -> None:
-    """Refuse a config group option that does not exist, optional groups included.
-
-    Hydra drops an unknown option of an optional group (``experiment=lr_swep``)
-    without a word and runs the defaults; this names it and what exists.
-    """
-    groups = config_groups()
-    for override in job:
-        key, sep, value = override.lstrip("+~").partition("=")
-        if not sep or key not in groups:
-            continue
-        options = groups[key]
-        if value not in options and value != "null":
-            hint = suggestion(value, options, f"{key}=")
-            raise ConfigError(f"{key}={value}: there is no {key} {value!r}{hint} "
-                              f"(available: {', '.join(options)})")
-
-
-def _task(job: list[str]) -> list[str]:
-    """The overrides of a job that Hydra counts as the task's (not ``hydra.*`` ones)."""
-    return [o for o in job if not o.lstrip("+~").startswith("hydra")]
-
-
-#: more epochs than this get a warning with the estimated training time
-LONG_RUN_EPOCHS = 100_000
-
-
-def _warn_long_run(where: str, cfg: DictConfig, epochs: int) -> None:
-    """Say how long a very long run will take (timed on two epochs), without refusing it."""
-    import time
-
-    experiment = build(cfg)  # a build of its own: the job's is trained from scratch later
-    start = time.perf_counter()
-    experiment.trainer.fit(experiment.X_train, experiment.y_train, 2)
-    per_epoch = (time.perf_counter() - start) / 2
-    hours = per_epoch * epochs / 3600
-    print(f"sweepnet: warning: {where} trains {epochs:,} epochs: about "
-          f"{hours:,.1f} hours at {per_epoch * 1e3:.2f} ms per epoch", file=sys.stderr)
-
-
-def _check_writable(directory: Path, key: str) -> None:
-    """Refuse an output directory that is a file, lies under a file, or cannot be written."""
-    for path in (directory, *directory.parents):
-        if path.exists():
-            if not path.is_dir():
-                where = "is" if path == directory else f"lies under {path}, which is"
-                raise ConfigError(f"{key}: {directory} {where} a file, not a directory; "
-                                  f"choose another {key}")
-            if not os.access(path, os.W_OK | os.X_OK):
-                raise ConfigError(f"{key}: cannot write into {path} (permission denied); "
-                                  f"choose another {key}")
-            return
-
-
-def _check_run_dir(run_dir: Path, overrides: list[str]) -> None:
-    """Refuse to run into a sweep's directory, or one that holds a run of other overrides."""
-    if rundir.kind_of(run_dir) == rundir.SWEEP:
-        raise ConfigError(f"{run_dir} is a sweep's directory; a single run cannot be written "
-                          f"into it: choose a new hydra.run.dir")
-    record = read_result(run_dir)
-    if record is not None and record.get("overrides") != clean_overrides(overrides):
-        raise ConfigError(
-            f"{run_dir} holds a run of other overrides "
-            f"({' '.join(record.get('overrides', []))}); choose a new hydra.run.dir"
-        )
-
-
-def _check_sweep_dir(sweep_dir: Path, jobs: list[list[str]]) -> None:
-    """Refuse to run into a run's directory, or a sweep directory of other jobs' results."""
-    if rundir.kind_of(sweep_dir) == rundir.RUN:
-        raise ConfigError(f"{sweep_dir} is a single run's directory (a sweep's job, or a run); "
-                          f"a sweep cannot be written into it: choose a new hydra.sweep.dir")
-    if sweep_dir.is_dir():
-        extra = [p.name for p in sweep_dir.iterdir() if p.name.isdigit()
-                 and int(p.name) >= len(jobs) and read_result(p) is not None]
-        if extra:
-            raise ConfigError(
-                f"{sweep_dir} holds results of jobs {', '.join(sorted(extra, key=int))}, which "
-                f"this sweep of {len(jobs)} job(s) does not have; it is another sweep's "
-                f"directory: choose a new hydra.sweep.dir"
-            )
-    for i, job in enumerate(jobs):
-        record = read_result(sweep_dir / str(i))
-        if record is not None and record.get("overrides") != clean_overrides(job):
-            raise ConfigError(
-                f"{sweep_dir / str(i)} holds a run of other overrides "
-                f"({' '.join(record.get('overrides', []))}) than job {i} of this sweep "
-                f"({' '.join(job)}); to resume a sweep, repeat its exact command, or choose "
-                f"a new hydra.sweep.dir"
-            )
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The command's flags and overrides (``-m`` anywhere); Hydra's print-only flags aside."""
+    parser = argparse.ArgumentParser(prog="sweepnet", add_help=False, allow_abbrev=False)
+    parser.add_argument("-m", "--multirun", action="store_true")
+    parser.add_argument("-cd", "--config-dir")
+    parser.add_argument("-cn", "--config-name", default="config")
+    known, rest = parser.parse_known_args(argv)
+    flags = [a for a in rest if a.startswith("-")]
+    if flags:
+        raise ConfigError(f"unknown option {flags[0]}: sweepnet takes -m (a sweep), "
+                          f"--config-dir DIR, --config-name NAME, Hydra's --help, --cfg, "
+                          f"--info, and overrides key=value")
+    known.overrides = rest
+    return known
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,97 +97,177 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def execute(argv: list[str]) -> tuple[int, Path | None]:
-    """Check and run what ``argv`` asks for; return the exit status and the sweep directory.
+    """Plan and run what ``argv`` asks for; return the exit status and the sweep directory.
 
     A bad command raises :class:`ConfigError` (or ``rundir.DirectoryBusy``) before
-    anything runs. ``sys.argv`` and the environment are as before when it returns.
+    anything runs.
     """
+    if any(a.split("=")[0] in PRINT_ONLY for a in argv):
+        return _print_only(argv), None
     keep_heap_padding()  # an explicit, documented process setting of the command
-    checked = plan(argv)
-    command = list(argv)
-    saved_argv, saved_size = sys.argv, os.environ.get(SWEEP_SIZE_ENV)
+    command = parse(argv)
+    checked = plan(command.overrides, command.multirun, command.config_dir,
+                   command.config_name)
+    return run(checked), checked.sweep_dir
+
+
+def _print_only(argv: list[str]) -> int:
+    """Hydra's own handling of ``--help``, ``--cfg``, ``--info``: it prints, nothing runs."""
+    saved = sys.argv
+    sys.argv = ["sweepnet", *argv]
     try:
-        if checked is not None:  # flags first: Hydra takes no override after a flag
-            command = [a for a in argv if a.startswith("-")] + [
-                a for a in argv if not a.startswith("-")]
-            os.environ[SWEEP_SIZE_ENV] = str(len(checked.jobs))
-            if checked.sweep_dir is not None:
-                # the directory plan() checked, resolved (a ${now:...} in it included), so
-                # the sweep runs there and an interrupted sweep can be named and resumed
-                command = [a for a in command if not a.startswith("hydra.sweep.dir=")]
-                command.append(f"hydra.sweep.dir={checked.sweep_dir}")
-                # checked: Hydra's sweeper need not compose the jobs again, and the stacked
-                # launcher trains what plan() built
-                stacked.checked.update(tuple(_task(job)) for job in checked.jobs)
-                if checked.stacked:
-                    stacked.planned.update({tuple(_task(job)): built
-                                            for job, built in zip(checked.jobs, checked.built)})
-                checked.built = []
-        sys.argv = [saved_argv[0] if saved_argv else "sweepnet", *command]
-        if checked is None or checked.sweep_dir is None:
-            return _run_app(checked, command), None
-        with rundir.lock(checked.sweep_dir):
-            try:  # checked again under the lock: another sweep may have written meanwhile
-                _check_sweep_dir(checked.sweep_dir, [_task(job) for job in checked.jobs])
-                rundir.claim(checked.sweep_dir, rundir.SWEEP)
-            except ValueError as error:
-                raise ConfigError(str(error)) from None
-            return _run_app(checked, command), checked.sweep_dir
-    finally:  # nothing of this call is left behind for the next one in this process
-        stacked.checked.clear()
-        stacked.planned.clear()
-        sys.argv = saved_argv
-        if saved_size is None:
-            os.environ.pop(SWEEP_SIZE_ENV, None)
-        else:
-            os.environ[SWEEP_SIZE_ENV] = saved_size
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (what a cluster scheduler sends before it kills a job), handled like Ctrl-C."""
-
-
-def _terminate(signum, frame) -> None:
-    raise Terminated()
-
-
-def _run_app(checked: Plan | None, command: list[str]) -> int:
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        app()
+        _hydra_app()
     except SystemExit as exit_:
-        return exit_.code if isinstance(exit_.code, int) else 1
-    except KeyboardInterrupt as stop:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:
-            what = "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
-            if checked is None or checked.sweep_dir is None:
-                print(f"\nsweepnet: {what}; the epochs trained so far are kept in the run's "
-                      f"directory (status interrupted)", file=sys.stderr)
-            else:
-                _interrupted(checked.sweep_dir, command, what)
-        finally:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-        return 143 if isinstance(stop, Terminated) else 130
+        return exit_.code if isinstance(exit_.code, int) else 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        sys.argv = saved
     return 0
 
 
-def _interrupted(sweep_dir: Path, command: list[str], what: str = "interrupted") -> None:
+def console_logging() -> None:
+    """The command's log lines on stdout (Hydra's format); a Hydra launcher may replace it."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter(pipeline.LOG_FORMAT))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_sweepnet", False)]:
+        root.removeHandler(old)
+    handler._sweepnet = True
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def run(checked: Plan) -> int:
+    """Run a plan: its jobs, then its report. Returns the exit status (130 and 143 when
+    Ctrl-C or SIGTERM stopped it, after keeping what was trained)."""
+    console_logging()
+    stop = StopAtEpochEnd()
+    try:
+        with stop_at_epoch_end(stop):
+            if checked.sweep_dir is None:
+                return _single(checked, stop)
+            _sweep(checked, stop)
+    except KeyboardInterrupt as stopped:
+        what = "terminated (SIGTERM)" if isinstance(stopped, Terminated) else "interrupted"
+        if checked.sweep_dir is None:
+            print(f"\nsweepnet: {what}; the epochs trained so far are kept in "
+                  f"{checked.jobs[0].run_dir} (status interrupted); run the same command "
+                  f"again to continue", file=sys.stderr)
+        else:
+            _interrupted(checked, what)
+        return 143 if isinstance(stopped, Terminated) else 130
+    return 0
+
+
+def _single(checked: Plan, stop: StopAtEpochEnd) -> int:
+    """One run, its log in its own directory; its figures; 1 when it failed."""
+    from ..analysis.report import report, report_options
+
+    spec = checked.jobs[0]
+    every = int(spec.cfg.trainer.get("log_every", 0) or 0)
+    observers = [EpochLog(every, spec.experiment.epochs), stop]
+    rundir.claim(spec.run_dir, rundir.RUN)
+    with pipeline.job_log(spec.run_dir):
+        record = pipeline.run_jobs([spec], observers, job_logs=False)[0]
+        if stop.requested is not None:
+            raise stop.requested
+        if record.get("status") == rundir.FAILED:
+            print(f"sweepnet: the run failed: {record.get('error')} (recorded in "
+                  f"{spec.run_dir / rundir.RESULT})", file=sys.stderr)
+            return 1
+        if record.get("verdict"):
+            log.info(f"run: {record['verdict']['reason']}")
+        try:
+            files = report(spec.run_dir, **report_options(spec.cfg)).files
+        except Exception as error:  # the run's own files are written; a plot must not fail it
+            log.warning(f"plots for {spec.run_dir} failed: {type(error).__name__}: {error}")
+        else:
+            log.info(f"wrote {spec.run_dir}: {', '.join(f.name for f in files)}")
+    return 0
+
+
+def _sweep(checked: Plan, stop: StopAtEpochEnd) -> None:
+    sweep_dir = checked.sweep_dir
+    with rundir.lock(sweep_dir):
+        try:  # checked again under the lock: another sweep may have written meanwhile
+            checks.check_sweep_dir(sweep_dir, [spec.overrides for spec in checked.jobs])
+            rundir.claim(sweep_dir, rundir.SWEEP)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        text = to_yaml(OmegaConf.to_container(checked.root, resolve=False))
+        rundir.write_atomic(sweep_dir / "multirun.yaml", lambda path: path.write_text(text))
+        executor = executor_for(checked)
+        log.info(f"sweep of {len(checked.jobs)} jobs into {sweep_dir} "
+                 f"({type(executor).__name__.lower()})")
+        warm = threading.Thread(target=_import_plots, name="sweepnet-import-plots",
+                                daemon=True)
+        progress = TrainingProgress(sum(spec.experiment.epochs for spec in checked.jobs))
+        observers = [progress, _WarmPlots(warm), stop]
+        try:
+            executor.run(checked, observers)
+        finally:
+            progress.close()
+        if stop.requested is not None:
+            raise stop.requested
+        if warm.is_alive():
+            warm.join()
+        _report_sweep(checked)
+
+
+def _import_plots() -> None:
+    from ..analysis import plots  # noqa: F401  (matplotlib, for the report at the end)
+
+
+class _WarmPlots(Observer):
+    """Imports matplotlib in a thread while the first stack trains (the report needs it)."""
+
+    def __init__(self, thread: threading.Thread) -> None:
+        self.thread = thread
+
+    def stack_started(self, runs) -> None:
+        if not self.thread.is_alive() and self.thread.ident is None:
+            self.thread.start()
+
+
+def _report_sweep(checked: Plan) -> None:
+    from ..analysis.report import problem_lines, report, report_options, summary_text
+
+    sweep_dir = checked.sweep_dir
+    start = time.perf_counter()
+    done = report(sweep_dir, **report_options(checked.root))
+    for line in problem_lines(done.sweep):
+        log.warning(line)
+    if done.sweep.summary.empty:
+        log.warning(f"no finished runs in {sweep_dir}")
+        return
+    log.info(f"sweep summary:\n{summary_text(done.sweep)}")
+    log.info(f"wrote {sweep_dir} in {time.perf_counter() - start:.2f} s: "
+             f"{', '.join(f.name for f in done.files)}")
+
+
+def _interrupted(checked: Plan, what: str) -> None:
     """Keep what a stopped sweep finished: its tables, and the command that resumes it."""
+    import signal
+
     from ..analysis.report import report
 
-    done = report(sweep_dir, boundaries=False) if sweep_dir.is_dir() else None
-    statuses = [] if done is None or done.sweep.summary.empty else \
-        done.sweep.summary["status"].tolist()
-    stopped = statuses.count(rundir.INTERRUPTED)
-    tables = "tables written" if done is not None and done.files else "no tables: nothing finished"
-    print(f"\nsweepnet: {what}; {len(statuses) - stopped} finished job(s)"
-          + (f" and {stopped} interrupted one(s)" if stopped else "")
-          + f" are in {sweep_dir} ({tables}). Resume with:\n  sweepnet {shlex.join(command)}",
-          file=sys.stderr)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        sweep_dir = checked.sweep_dir
+        done = report(sweep_dir, boundaries=False) if sweep_dir.is_dir() else None
+        statuses = [] if done is None or done.sweep.summary.empty else \
+            done.sweep.summary["status"].tolist()
+        stopped = statuses.count(rundir.INTERRUPTED)
+        tables = "tables written" if done is not None and done.files else \
+            "no tables: nothing finished"
+        print(f"\nsweepnet: {what}; {len(statuses) - stopped} finished job(s)"
+              + (f" and {stopped} interrupted one(s), which continue where they stopped"
+                 if stopped else "")
+              + f" are in {sweep_dir} ({tables}). Resume with:\n  sweepnet "
+              f"{shlex.join(checked.command)}", file=sys.stderr)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def cli() -> None:
@@ -411,9 +279,7 @@ def cli() -> None:
     flushing logs and output. With another thread or a child process still
     alive (a launcher's workers) it exits normally instead.
     """
-    import logging
     import multiprocessing
-    import threading
 
     code = main()
     if threading.active_count() > 1 or multiprocessing.active_children():

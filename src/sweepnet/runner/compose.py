@@ -13,22 +13,38 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 from collections.abc import Iterator
 from importlib.resources import files
+from pathlib import Path
 
 from omegaconf import DictConfig
 
 from .build import ConfigError
+from .hydra_api import apply_overrides
 
 
 @functools.cache
-def config_groups() -> dict[str, tuple[str, ...]]:
-    """sweepnet's config groups and their options: the YAML files shipped in ``sweepnet/conf``
-    (read once per process)."""
-    conf = files("sweepnet.conf")
+def _package_groups() -> dict[str, tuple[str, ...]]:
+    """sweepnet's own config groups: the YAML files shipped in ``sweepnet/conf`` (read once
+    per process)."""
+    return _groups_in(files("sweepnet.conf"))
+
+
+def _groups_in(folder) -> dict[str, tuple[str, ...]]:
     return {group.name: tuple(sorted(f.name[:-5] for f in group.iterdir()
                                      if f.name.endswith(".yaml")))
-            for group in conf.iterdir() if group.is_dir() and not group.name.startswith("_")}
+            for group in folder.iterdir() if group.is_dir() and not group.name.startswith("_")}
+
+
+def config_groups(config_dir: str | os.PathLike | None = None) -> dict[str, tuple[str, ...]]:
+    """The config groups and their options: sweepnet's, and those of ``config_dir``
+    (``--config-dir``) added to them."""
+    groups = dict(_package_groups())
+    if config_dir is not None:
+        for name, options in _groups_in(Path(config_dir)).items():
+            groups[name] = tuple(sorted(set(groups.get(name, ())) | set(options)))
+    return groups
 
 
 def _needs_compose(override, groups) -> bool:
@@ -38,34 +54,35 @@ def _needs_compose(override, groups) -> bool:
             or override.package is not None)
 
 
-def compose_config(overrides: list[str], with_hydra: bool = False) -> DictConfig:
-    """``hydra.compose`` of sweepnet's root config, Hydra's errors as :class:`ConfigError`.
+def compose_config(overrides: list[str], with_hydra: bool = False,
+                   config_name: str = "config") -> DictConfig:
+    """``hydra.compose`` of the root config, Hydra's errors as :class:`ConfigError`.
 
-    Must be called inside ``hydra.initialize_config_module("sweepnet.conf")``.
+    Must be called inside :func:`sweepnet.runner.hydra_api.initialized`.
     """
     from hydra import compose
     from hydra.errors import HydraException
 
     try:
-        return compose("config", overrides=overrides, return_hydra_config=with_hydra)
+        return compose(config_name, overrides=overrides, return_hydra_config=with_hydra)
     except HydraException as error:
         raise ConfigError(str(error).strip()) from None
 
 
-def compose_jobs(jobs: list[list[str]]) -> Iterator[DictConfig]:
+def compose_jobs(jobs: list[list[str]], config_name: str = "config",
+                 groups: dict[str, tuple[str, ...]] | None = None) -> Iterator[DictConfig]:
     """Yield the task config (no ``hydra`` node) of each job, as ``hydra.compose`` gives it.
 
-    Must be called inside ``hydra.initialize_config_module("sweepnet.conf")``.
+    Must be called inside :func:`sweepnet.runner.hydra_api.initialized`.
     Raises :class:`ConfigError` with Hydra's message for an override that
     cannot be applied.
     """
-    from hydra._internal.config_loader_impl import ConfigLoaderImpl
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
     parser = OverridesParser.create()
-    groups = config_groups()
+    groups = config_groups() if groups is None else groups
     bases: dict[tuple[str, ...], DictConfig] = {}
     known: dict[str, object] = {}  # each distinct override is parsed once (ANTLR is slow)
     for job in jobs:
@@ -77,10 +94,10 @@ def compose_jobs(jobs: list[list[str]]) -> Iterator[DictConfig]:
             structure = tuple(o.input_line for o in parsed if _needs_compose(o, groups))
             base = bases.get(structure)
             if base is None:
-                base = bases[structure] = compose_config(list(structure))
+                base = bases[structure] = compose_config(list(structure),
+                                                         config_name=config_name)
             cfg = copy.deepcopy(base)
-            values = [o for o in parsed if not _needs_compose(o, groups)]
-            ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
+            apply_overrides([o for o in parsed if not _needs_compose(o, groups)], cfg)
         except (HydraException, OmegaConfBaseException) as error:
             cause = error.__cause__
             detail = f" ({cause})" if cause is not None and str(cause) not in str(error) else ""

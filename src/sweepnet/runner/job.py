@@ -1,8 +1,9 @@
-"""Train one run and write its directory through :mod:`sweepnet.rundir`.
+"""A run's directory, step by step: claim it (or resume it), write what trained, record it.
 
-``result.json`` is written last and atomically, so a directory whose
-``result.json`` says ``ok`` holds a complete run; re-running a sweep skips
-those jobs (resume after a crash or Ctrl-C).
+All through :mod:`sweepnet.rundir`. ``result.json`` is written last and
+atomically, so a directory whose ``result.json`` says ``ok`` holds a complete
+run; re-running a sweep skips those jobs, and continues interrupted ones from
+their checkpoint (:mod:`sweepnet.runner.pipeline` trains them).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from .. import __version__, rundir
 from ..analysis.curves import judge, read_curve
 from ..rundir import FAILED, OK, clean_overrides
-from .build import ConfigError, build
+from .build import ConfigError
 from .references import time_scale, trivial_levels
 
 log = logging.getLogger("sweepnet")
@@ -44,22 +45,6 @@ def _metrics(history) -> dict[str, dict[str, float | None]]:
             pick = finite.max() if column == "val_accuracy" else finite.min()
             best[column] = None if finite.empty else float(pick)
     return {"final": final, "best": best}
-
-
-def _progress(every: int, epochs: int, rows: list[dict]):
-    """The per-epoch callback: keeps every row (for an interrupted run) and logs progress."""
-
-    def report(row: dict) -> None:
-        rows.append(row)
-        if every <= 0:
-            return
-        epoch = row["epoch"]
-        if epoch % every == 0 or epoch == epochs:
-            extra = "".join(f"  {k} {row[k]:.4f}" for k in ("val_loss", "val_accuracy") if k in row)
-            log.info(f"epoch {epoch:>{len(str(epochs))}}/{epochs}  loss {row['loss']:.6f}"
-                     f"{extra}  ({row['time']:.1f} s)")
-
-    return report
 
 
 def _surface(experiment) -> dict | None:
@@ -105,7 +90,7 @@ def _keep_trained(run_dir: Path, record: dict, experiment, history, status: str)
     rundir.write_model(run_dir, experiment.model.state_dict())
     record.update(status=status, epochs=len(history), epochs_requested=experiment.epochs,
                   **_metrics(history))
-    if history.attrs.get("stopped"):  # early stopping: when and why
+    if history.attrs.get("stopped"):  # early stopping (or a search's pruning): when and why
         record["stopped"] = history.attrs["stopped"]
     trainer = experiment.trainer
     levels = trivial_levels(trainer, experiment.X_train, experiment.y_train)
@@ -116,13 +101,22 @@ def _keep_trained(run_dir: Path, record: dict, experiment, history, status: str)
         record["verdict"] = judge(reading, levels).as_record()
 
 
-def keep_interrupted(run: Run, rows: list[dict]) -> None:
-    """Write what an interrupted run trained (status ``interrupted``) and say where it is."""
+def keep_interrupted(run: Run, checkpoint: bool = True) -> None:
+    """Write what an interrupted run trained (status ``interrupted``) and say where it is.
+
+    With ``checkpoint`` (it stopped at the end of an epoch, where its state is
+    whole) the trainer's state is kept too, and a resume continues from it;
+    otherwise a resume trains the run again from its first epoch.
+    """
     import pandas as pd
 
-    _keep_trained(run.run_dir, run.record, run.experiment, pd.DataFrame(rows),
-                  rundir.INTERRUPTED)
-    run.record["wall_time"] = time.perf_counter() - run.start
+    trainer = run.experiment.trainer
+    history = getattr(trainer, "history_", None)
+    history = pd.DataFrame() if history is None else history
+    _keep_trained(run.run_dir, run.record, run.experiment, history, rundir.INTERRUPTED)
+    if checkpoint and len(history):
+        rundir.write_checkpoint(run.run_dir, trainer.get_state())
+    run.record["wall_time"] = run.wall_time()
     rundir.write_result(run.run_dir, run.record)
     log.warning(f"{run.label}: interrupted after {run.record.get('epochs', 0)} epochs; what "
                 f"it trained is kept in {run.run_dir} (status {run.record['status']})")
@@ -138,36 +132,79 @@ class Run:
     label: str
     start: float
     experiment: Any = None
+    resumed: dict | None = None  # the checkpoint it continues from
+    before: float = 0.0  # wall time spent before an interruption
+
+    def wall_time(self) -> float:
+        return self.before + time.perf_counter() - self.start
+
+    @property
+    def epochs_left(self) -> int:
+        """The epochs it still trains (all, unless it continues a checkpoint)."""
+        done = len(self.resumed["history"].get("epoch", ())) if self.resumed else 0
+        return max(self.experiment.epochs - done, 0)
+
+
+def config_digest(cfg: Any) -> str:
+    """A digest of a run's composed config (interpolations resolved): what resume compares."""
+    import hashlib
+
+    from omegaconf import OmegaConf
+
+    from .hydra_api import to_yaml
+
+    text = to_yaml(OmegaConf.to_container(cfg, resolve=True))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def start_run(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run"
               ) -> Run | dict:
-    """Claim ``run_dir`` for ``cfg`` and return the :class:`Run`.
+    """Claim ``run_dir`` for ``cfg`` and return the :class:`Run` (its ``.hydra/`` record
+    written).
 
-    A run already finished there with the same overrides (and files that check
-    out) is not trained again: its record is returned instead (resume).
+    A run already finished there with the same overrides and config (and files
+    that check out) is not trained again: its record is returned instead. A run
+    interrupted there with a checkpoint continues from it.
     """
     run_dir = Path(run_dir)
     overrides = clean_overrides(list(overrides))
+    digest = config_digest(cfg)
     previous, _, problem = rundir.check_run(run_dir)
-    if previous is not None and problem is None and previous.get("status") == OK \
-            and previous.get("overrides") == overrides:
+    same = previous is not None and problem is None and \
+        previous.get("overrides") == overrides and previous.get("config") in (None, digest)
+    if same and previous.get("status") == OK:
         log.info(f"{label}: {' '.join(overrides) or '(defaults)'}: already done, skipped")
         return previous
+    checkpoint = rundir.read_checkpoint(run_dir) \
+        if same and previous.get("status") == rundir.INTERRUPTED else None
     rundir.claim(run_dir, rundir.RUN)
     rundir.remove_run_files(run_dir)
-    record: dict[str, Any] = {"status": FAILED, "overrides": overrides,
+    _write_hydra_record(run_dir, cfg, overrides)
+    record: dict[str, Any] = {"status": FAILED, "overrides": overrides, "config": digest,
                               "seed": cfg.get("seed", 0),
                               "data_seed": cfg.dataset.get("seed", cfg.get("seed", 0)),
                               "versions": _versions()}
-    return Run(cfg, run_dir, record, label, time.perf_counter())
+    before = float(previous.get("wall_time") or 0.0) if checkpoint is not None else 0.0
+    return Run(cfg, run_dir, record, label, time.perf_counter(), resumed=checkpoint,
+               before=before)
+
+
+def _write_hydra_record(run_dir: Path, cfg: Any, overrides: list[str]) -> None:
+    """Hydra's record of the job: its composed config and its overrides (``.hydra/``)."""
+    from omegaconf import OmegaConf
+
+    from .hydra_api import to_yaml
+
+    config = OmegaConf.to_container(cfg, resolve=False, enum_to_str=True)
+    rundir.write_hydra_record(run_dir, {"config.yaml": to_yaml(config),
+                                        "overrides.yaml": to_yaml(list(overrides))})
 
 
 def finish_run(run: Run, history=None, error: BaseException | None = None) -> dict:
     """Write a trained run's files (or its error) and its ``result.json``; log one line.
 
-    ``history`` is what ``Trainer.fit`` returned for ``run.experiment``, whose
-    model holds the trained weights.
+    ``history`` is what the training loop returned for ``run.experiment``,
+    whose model holds the trained weights.
     """
     record = run.record
     if error is None:
@@ -188,8 +225,9 @@ def finish_run(run: Run, history=None, error: BaseException | None = None) -> di
         record["error"] = f"{type(error).__name__}: {error}"
         if not isinstance(error, ConfigError):
             record["traceback"] = "".join(traceback.format_exception(error))
-    record["wall_time"] = time.perf_counter() - run.start
+    record["wall_time"] = run.wall_time()
     rundir.write_result(run.run_dir, record)
+    (run.run_dir / rundir.CHECKPOINT).unlink(missing_ok=True)
     what = " ".join(record["overrides"]) or "(defaults)"
     if error is None:
         final = record["final"]
@@ -203,41 +241,4 @@ def finish_run(run: Run, history=None, error: BaseException | None = None) -> di
                      f"{_baseline_scores(record['baselines'])}")
     else:
         log.error(f"{run.label}: {what}: failed: {record['error']}")
-    return record
-
-
-def run_job(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run",
-            single: bool = True) -> dict:
-    """Train the run ``cfg`` into ``run_dir`` and return its result record.
-
-    A run that fails (an exception while building or training) is recorded with
-    status ``failed`` and the error; with ``single=True`` the error is raised
-    again after recording, in a sweep the next job goes on. Interrupted
-    (Ctrl-C, or SIGTERM turned into :class:`KeyboardInterrupt` by the command),
-    it keeps the epochs trained so far, records the status ``interrupted`` and
-    lets the interrupt go on.
-    """
-    run = start_run(cfg, run_dir, overrides, label)
-    if not isinstance(run, Run):
-        return run
-    rows: list[dict] = []
-    history = error = None
-    try:
-        run.experiment = experiment = build(cfg)
-        validation = None
-        if experiment.X_val is not None:
-            validation = (experiment.X_val, experiment.y_val)
-        every = int(cfg.trainer.get("log_every", 0) or 0) if single else 0
-        history = experiment.trainer.fit(experiment.X_train, experiment.y_train,
-                                         experiment.epochs, validation_data=validation,
-                                         on_epoch_end=_progress(every, experiment.epochs, rows))
-    except KeyboardInterrupt:
-        if run.experiment is not None:
-            keep_interrupted(run, rows)
-        raise
-    except Exception as exc:  # recorded, then re-raised for single runs
-        error = exc
-    record = finish_run(run, history, error)
-    if error is not None and single:
-        raise error
     return record

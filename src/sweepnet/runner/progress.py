@@ -43,8 +43,9 @@ class Progress:
         end = "\r" if self.tty else "\n"
         print(self.line(done, elapsed, detail), end=end, file=self.stream, flush=True)
 
-    def close(self) -> None:
-        """End the line (only if one was shown), with the final count and time."""
+    def close(self, done: int | None = None) -> None:
+        """End the line (only if one was shown) with the count done (all, by default:
+        less when the work was stopped) and the time."""
         if self.last is not None:
-            print(self.line(self.total, time.perf_counter() - self.start),
-                  file=self.stream, flush=True)
+            print(self.line(self.total if done is None else done,
+                            time.perf_counter() - self.start), file=self.stream, flush=True)

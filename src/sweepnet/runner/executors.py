@@ -1,0 +1,244 @@
+"""How a plan's jobs run: in this process, in worker processes, or through a Hydra launcher.
+
+An executor decides only *how*; what a job does is
+:func:`sweepnet.runner.pipeline.run_jobs`, wherever it runs (Hydra's joblib
+launcher's ``_core.py`` is the model: it receives jobs and runs the same
+per-job function everywhere).
+
+- :class:`InProcess`: every stack in turn, here.
+- :class:`Workers`: stacks of many models split into chunks across worker
+  processes (forked: they start with the plan in memory), small ones whole;
+  each chunk is exact, since the models of a stack never interact. Progress
+  comes back over a queue; a stop request reaches every worker, which stops at
+  the end of its epoch and keeps what it trained.
+- :class:`HydraLauncher`: a Hydra launcher plugin (``hydra/launcher=basic``,
+  ``joblib``, ``submitit_local``, ``submitit_slurm``) runs each job through
+  :class:`~sweepnet.runner.pipeline.JobTask`.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import queue as queues
+import signal
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from . import pipeline
+from .observers import Observer, StopAtEpochEnd
+from .plan import JobSpec, Plan, stack_group
+from .signals import Terminated
+
+log = logging.getLogger("sweepnet")
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class InProcess:
+    """Every stack in this process, one after the other."""
+
+    def run(self, plan: Plan, observers: Sequence[Observer]) -> None:
+        pipeline.run_jobs(plan.jobs, observers, total=_total(plan))
+
+
+def _total(plan: Plan) -> int | None:
+    return None if plan.sweep_dir is None else len(plan.jobs)
+
+
+def chunks(jobs: Sequence[JobSpec], workers: int, min_models: int) -> list[list[JobSpec]]:
+    """The units of work: each stack whole, or split into at most ``workers`` interleaved
+    chunks of at least ``min_models`` models (interleaved, so budgets that differ with
+    the learning rate spread evenly)."""
+    groups: dict[object, list[JobSpec]] = {}
+    for spec in jobs:
+        group = stack_group(spec.experiment) if spec.experiment is not None else None
+        groups.setdefault(group if group is not None else id(spec), []).append(spec)
+    units = []
+    for members in groups.values():
+        parts = max(1, min(workers, len(members) // max(min_models, 1)))
+        units += [members[i::parts] for i in range(parts)]
+    return units
+
+
+class Workers:
+    """Stacks across ``workers`` processes (see the module docstring); a sweep of fewer
+    than ``2 * min_models`` jobs stays in this process (forking would cost more)."""
+
+    def __init__(self, workers: int, min_models: int = 32) -> None:
+        self.workers, self.min_models = max(1, workers), min_models
+
+    def run(self, plan: Plan, observers: Sequence[Observer]) -> None:
+        import multiprocessing
+
+        units = chunks(plan.jobs, self.workers, self.min_models)
+        if self.workers == 1 or len(units) == 1 or len(plan.jobs) < 2 * self.min_models:
+            return InProcess().run(plan, observers)  # too little work to share
+        stop = next((o for o in observers if isinstance(o, StopAtEpochEnd)), StopAtEpochEnd())
+        context = multiprocessing.get_context("fork")
+        todo, events = context.Queue(), context.Queue()
+        for i in range(len(units)):
+            todo.put(i)
+        processes = []
+        for _ in range(min(self.workers, len(units))):
+            todo.put(None)  # one "no more work" for each worker
+            process = context.Process(target=_work, args=(units, todo, events, stop,
+                                                          _total(plan)), daemon=True)
+            process.start()
+            processes.append(process)
+        for observer in observers:  # after the fork: a thread started now is the parent's
+            observer.stack_started([])
+        _watch(processes, events, observers, stop)
+
+
+@dataclass
+class _Forward(Observer):
+    """A worker's observer: what it trained goes to the parent's observers."""
+
+    events: object
+
+    def epoch_ended(self, runs, rows):
+        self.events.put(("epoch", len(runs)))
+        return None
+
+
+def _work(units, todo, events, stop: StopAtEpochEnd, total) -> None:
+    """A worker: takes units until told there are none; stops at the end of an epoch on
+    SIGINT, SIGTERM or the parent's SIGUSR1 (a second SIGINT or SIGTERM stops at once)."""
+    from threadpoolctl import threadpool_limits
+
+    def request(signum, frame):
+        if signum != signal.SIGUSR1 and stop.requested is not None:
+            raise stop.requested
+        if stop.requested is None:
+            stop.requested = _interrupt(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
+        signal.signal(signum, request)
+    code = 0
+    try:
+        with threadpool_limits(1):  # the workers share the cores: one BLAS thread each
+            while stop.requested is None:
+                index = todo.get()
+                if index is None:
+                    break
+                pipeline.run_jobs(units[index], [_Forward(events), stop], total=total)
+    except KeyboardInterrupt as stopped:
+        code = 143 if _is_term(stopped) else 130
+    finally:
+        events.put(("done", code))
+        events.close()
+        events.join_thread()
+    os._exit(code)
+
+
+def _interrupt(signum: int) -> KeyboardInterrupt:
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _is_term(error: BaseException) -> bool:
+    return isinstance(error, Terminated)
+
+
+def _watch(processes, events, observers: Sequence[Observer], stop: StopAtEpochEnd) -> None:
+    """Relay the workers' progress until all are done; pass a stop request on to them.
+
+    Raises the stop request (``KeyboardInterrupt``) once every worker has kept what it
+    trained, and ``RuntimeError`` naming a worker that died.
+    """
+    running, forwarded, stopped = len(processes), False, False
+    while running:
+        try:
+            kind, value = events.get(timeout=0.2)
+        except queues.Empty:
+            kind = None
+            if not any(p.is_alive() for p in processes):
+                break
+        if kind == "epoch":
+            for observer in observers:
+                if not isinstance(observer, StopAtEpochEnd):
+                    observer.epoch_ended(range(value), [{}] * value)
+        elif kind == "done":
+            running -= 1
+            stopped |= value != 0
+        if stop.requested is not None and not forwarded:
+            for process in processes:
+                if process.is_alive():
+                    os.kill(process.pid, signal.SIGUSR1)
+            forwarded = True
+    for process in processes:
+        process.join()
+    dead = [p for p in processes if p.exitcode not in (0, 130, 143)]
+    if stop.requested is not None or stopped:
+        raise stop.requested or KeyboardInterrupt()
+    if dead:
+        codes = ", ".join(str(p.exitcode) for p in dead)
+        raise RuntimeError(f"{len(dead)} worker process(es) died (exit {codes}); their jobs "
+                           f"without a result.json run again when the sweep is resumed")
+
+
+class NoCallbacks:
+    """What Hydra's ``run_job`` calls around each job: sweepnet runs no Hydra callbacks."""
+
+    def on_job_start(self, config, **kwargs) -> None:
+        pass
+
+    def on_job_end(self, config, job_return, **kwargs) -> None:
+        pass
+
+
+class HydraLauncher:
+    """A Hydra launcher plugin runs the jobs, each through :class:`pipeline.JobTask`."""
+
+    def run(self, plan: Plan, observers: Sequence[Observer]) -> None:
+        from hydra.core.plugins import Plugins
+        from hydra.types import HydraContext
+        from omegaconf import open_dict
+
+        from .hydra_api import config_loader, initialized
+
+        root = copy.deepcopy(plan.root)
+        with open_dict(root):
+            root.hydra.output_subdir = None  # the pipeline writes each job's .hydra/ record
+        quiet = ["hydra.output_subdir=null"]  # and in each job's config the launcher composes
+        task = pipeline.JobTask([spec.without_experiment() for spec in plan.jobs])
+        root_logger = logging.getLogger()
+        handlers, level = root_logger.handlers[:], root_logger.level
+        with initialized(plan.config_dir), _restored(root_logger, handlers, level):
+            launcher = Plugins.instance().instantiate_launcher(
+                hydra_context=HydraContext(config_loader=config_loader(),
+                                           callbacks=NoCallbacks()),
+                task_function=task, config=root)
+            log.info(f"launching {len(plan.jobs)} jobs with Hydra's {plan.launcher} launcher")
+            launcher.launch([spec.sweep_overrides + quiet for spec in plan.jobs],
+                            initial_job_idx=0)
+
+
+@contextmanager
+def _restored(logger: logging.Logger, handlers: list, level: int):
+    """The logger's handlers and level put back (a Hydra launcher configures its own)."""
+    try:
+        yield
+    finally:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+
+
+def executor_for(plan: Plan):
+    """The executor a plan's launcher asks for (``hydra.launcher``)."""
+    if plan.sweep_dir is None:
+        return InProcess()
+    if plan.launcher != "stacked":
+        return HydraLauncher()
+    options = plan.root.hydra.launcher
+    workers = options.get("workers")
+    return Workers(available_cores() if workers in (None, "auto") else int(workers),
+                   int(options.get("min_models_per_worker", 32)))

@@ -1,0 +1,183 @@
+"""One path for every job: claim its directory, train it in a stack of ``M >= 1``, write, record.
+
+:func:`run_jobs` takes jobs of a :class:`~sweepnet.runner.plan.Plan` and does
+everything for them in this process, whoever called it: the command for a
+single run, an executor for a stack or a chunk of one (in-process, worker
+processes), or a Hydra launcher for one job (basic, joblib, submitit: through
+:class:`JobTask`). Jobs that can share a stack
+(:func:`~sweepnet.runner.plan.stack_group`) train together with
+:func:`sweepnet.fit_stack`, the engine's one training loop; a run interrupted
+earlier continues from its checkpoint. Observers
+(:mod:`sweepnet.runner.observers`) watch every epoch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..training import DIVERGED, fit_stack
+from .build import build
+from .job import Run, finish_run, keep_interrupted, start_run
+from .observers import Observer, StopAtEpochEnd
+from .plan import JobSpec, stack_group
+
+log = logging.getLogger("sweepnet")
+#: what every run's own log file is called (Hydra's ``${hydra.job.name}.log``)
+LOG_NAME = "sweepnet"
+LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
+
+
+def label(spec: JobSpec, total: int | None) -> str:
+    """How the log names a job: ``job 3 of 18`` (its directory is ``3``), or ``run``."""
+    return "run" if total is None else f"job {spec.index} of {total}"
+
+
+def prepare(specs: Sequence[JobSpec], total: int | None = None,
+            job_logs: bool = True) -> list[Run | dict]:
+    """Claim every job's directory: a finished job's record stands for itself (resume);
+    the others are :class:`~sweepnet.runner.job.Run` s with their experiment built (again
+    where the spec came without one) and their checkpoint restored."""
+    runs: list[Run | dict] = []
+    for spec in specs:
+        run = start_run(spec.cfg, spec.run_dir, spec.overrides, label(spec, total))
+        if isinstance(run, Run):
+            with job_log(run.run_dir, job_logs):
+                try:
+                    run.experiment = spec.experiment if spec.experiment is not None and \
+                        run.resumed is None else build(spec.cfg)
+                    if run.resumed is not None:
+                        run.experiment.trainer.set_state(run.resumed)
+                        log.info(f"{run.label}: continues from epoch "
+                                 f"{len(run.experiment.trainer.history_)}")
+                except Exception as error:  # recorded as the job's failure
+                    run = finish_run(run, error=error)
+        runs.append(run)
+    return runs
+
+
+def run_jobs(specs: Sequence[JobSpec], observers: Sequence[Observer] = (),
+             total: int | None = None, job_logs: bool = True) -> list[dict]:
+    """Claim, train (in stacks), write and record ``specs``; return their records in order.
+
+    ``total`` is the sweep's size (None for a single run); ``job_logs`` writes
+    each run's log lines into its own ``sweepnet.log`` (a Hydra launcher does it
+    itself). On ``KeyboardInterrupt`` every run of the stack in training is kept
+    (status ``interrupted``, with a checkpoint) and the interrupt goes on; later
+    stacks are left for a resume.
+    """
+    runs = prepare(specs, total, job_logs)
+    stacks: dict[object, list[Run]] = {}
+    for run in runs:
+        if isinstance(run, Run):
+            group = stack_group(run.experiment)
+            stacks.setdefault(group if group is not None else id(run), []).append(run)
+    queue = list(stacks.values())
+    while queue:
+        stack = queue.pop(0)
+        try:
+            _train_stack(stack, observers, job_logs)
+        except _StackFailed as failed:  # one job's error must not fail the others
+            log.warning(f"a stack of {len(stack)} jobs failed ({failed.error}); training them "
+                        f"one by one")
+            for run in stack:
+                run.experiment = build(run.cfg)  # fresh: weights, generators, optimizer
+                if run.resumed is not None:
+                    run.experiment.trainer.set_state(run.resumed)
+            queue[:0] = [[run] for run in stack]
+    return [run.record if isinstance(run, Run) else run for run in runs]
+
+
+class _StackFailed(Exception):
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _train_stack(stack: list[Run], observers: Sequence[Observer], job_logs: bool) -> None:
+    """Train one stack and write its runs; a failing stack of several raises _StackFailed."""
+    for observer in observers:
+        observer.stack_started(stack)
+
+    def on_epoch_end(models: list[int], rows: list[dict]):
+        training = [stack[m] for m in models]
+        asked: dict[int, str] = {}
+        for observer in observers:
+            for j, reason in (observer.epoch_ended(training, rows) or {}).items():
+                asked.setdefault(models[j], reason)
+        return asked or None
+
+    experiments = [run.experiment for run in stack]
+    data = [(e.X_train, e.y_train, e.X_val, e.y_val) for e in experiments]
+    try:
+        histories = fit_stack([e.trainer for e in experiments], data,
+                              [run.epochs_left for run in stack], on_epoch_end)
+    except KeyboardInterrupt as stopped:
+        # stopped at the end of an epoch (a stop request), every state is whole: checkpoints
+        whole = any(isinstance(o, StopAtEpochEnd) and o.requested is stopped for o in observers)
+        for run in stack:
+            trainer = run.experiment.trainer
+            with job_log(run.run_dir, job_logs):
+                done = len(getattr(trainer, "history_", ())) >= run.experiment.epochs
+                if trainer.status_ == DIVERGED or done or _stopped(trainer):
+                    _finish(run, trainer.history_, observers)  # it had left the stack
+                else:
+                    keep_interrupted(run, checkpoint=whole)
+        raise
+    except Exception as error:
+        if len(stack) > 1:
+            raise _StackFailed(error) from error
+        with job_log(stack[0].run_dir, job_logs):
+            _finish(stack[0], None, observers, error)
+        return
+    for run, history in zip(stack, histories):
+        with job_log(run.run_dir, job_logs):
+            _finish(run, history, observers)
+
+
+def _stopped(trainer) -> bool:
+    history = getattr(trainer, "history_", None)
+    return history is not None and bool(history.attrs.get("stopped"))
+
+
+def _finish(run: Run, history, observers: Sequence[Observer], error=None) -> None:
+    record = finish_run(run, history, error)
+    for observer in observers:
+        observer.run_finished(run, record)
+
+
+@contextmanager
+def job_log(run_dir: Path, enabled: bool = True) -> Iterator[None]:
+    """Also log into a run's own ``sweepnet.log`` (appending, so a resume keeps the past)."""
+    if not enabled:
+        yield
+        return
+    handler = logging.FileHandler(Path(run_dir) / f"{LOG_NAME}.log")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+
+
+@dataclass
+class JobTask:
+    """The task function a Hydra launcher (basic, joblib, submitit) calls with a job's
+    config: it runs that job through :func:`run_jobs`, the same path as every other.
+
+    It carries the plan's jobs without their arrays (a launcher may send it to
+    another process or machine; each job is built where it runs).
+    """
+
+    jobs: list[JobSpec]
+
+    def __call__(self, cfg) -> dict:
+        from hydra.core.hydra_config import HydraConfig
+
+        spec = self.jobs[HydraConfig.get().job.num]
+        return run_jobs([spec], total=len(self.jobs), job_logs=False)[0]
