@@ -22,6 +22,7 @@ after the step (a select, never a multiplied mask, since ``0 * nan`` is
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -154,22 +155,51 @@ class Stack:
         orders = [self.trainers[i].epoch_order(self.train.n) for i in self.active]
         return self.train.batches(self.slices, None if orders[0] is None else np.stack(orders))
 
-    def losses(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """The loss of each active model on ``(x, y)``, ``(M,)``."""
-        return np.atleast_1d(self.loss.forward(self.model.forward(x), y))
+    def epoch(self, weight_by_size: bool) -> list[float]:
+        """One epoch of every active model: for each mini-batch, the losses before the
+        update, then backpropagation and the step. Returns each model's summed batch
+        losses (weighted by batch size with ``weight_by_size``).
 
-    def step(self, frozen: np.ndarray) -> None:
-        """Backpropagate the last loss and update every model but the ``frozen`` ones."""
+        A model whose batch loss is not finite takes no further step this epoch.
+        """
+        if self.alone:  # one model: Python floats, no bookkeeping arrays (the hot path)
+            total = 0.0
+            for xb, yb in self.batches():
+                batch_loss = self.loss.forward(self.model.forward(xb), yb)
+                total += batch_loss * xb.shape[-2] if weight_by_size else batch_loss
+                if not math.isfinite(batch_loss):
+                    break
+                self._backward()
+                self.optimizer.step(self.model.layers)
+            return [total]
+        totals = np.zeros(self.active.size)
+        broken = np.zeros(self.active.size, dtype=bool)
+        for xb, yb in self.batches():
+            losses = self.loss.forward(self.model.forward(xb), yb)
+            added = totals + (losses * xb.shape[-2] if weight_by_size else losses)
+            totals = np.where(broken, totals, added)
+            frozen = broken | ~np.isfinite(losses)
+            if frozen.all():
+                break
+            self._backward()
+            self._step(frozen)
+            broken = frozen
+        return totals.tolist()
+
+    def _backward(self) -> None:
         model, loss = self.model, self.loss
         if loss.fuses_with(model.layers[-1]):
             model.backward(loss.backward_fused(), skip_last=True)
         else:
             model.backward(loss.backward())
+
+    def _step(self, frozen: np.ndarray) -> None:
+        """Update every model but the ``frozen`` ones (their old values are put back)."""
         if not frozen.any():
-            self.optimizer.step(model.layers)
+            self.optimizer.step(self.model.layers)
             return
-        kept = [(p, p[frozen]) for layer in model.layers for p in layer.params.values()]
-        self.optimizer.step(model.layers)
+        kept = [(p, p[frozen]) for layer in self.model.layers for p in layer.params.values()]
+        self.optimizer.step(self.model.layers)
         for p, old in kept:  # no update for a broken model: its old values go back
             p[frozen] = old
 

@@ -341,7 +341,8 @@ def train(stack: Stack, budgets: np.ndarray, on_epoch_end=None) -> list:
     rows: list[list[dict]] = [[] for _ in trainers]
     statuses, stopped = [OK] * len(trainers), [None] * len(trainers)
     weight_by_size = stack.loss.reduction == "mean"
-    seen = sum(s.stop - s.start for s in stack.slices)
+    seen = sum(s.stop - s.start for s in stack.slices) if weight_by_size else 1
+    budgets = [int(b) for b in budgets]  # Python numbers: per-epoch work stays cheap
     start = time.perf_counter()
     try:
         # overflow in a diverging run is caught below as a non-finite loss
@@ -349,39 +350,28 @@ def train(stack: Stack, budgets: np.ndarray, on_epoch_end=None) -> list:
             epoch = 0
             while stack.active.size:
                 epoch += 1
-                totals = np.zeros(stack.active.size)
-                broken = np.zeros(stack.active.size, dtype=bool)
-                for xb, yb in stack.batches():
-                    losses = stack.losses(xb, yb)
-                    added = totals + (losses * xb.shape[-2] if weight_by_size else losses)
-                    totals = np.where(broken, totals, added)
-                    frozen = broken | ~np.isfinite(losses)
-                    if frozen.all():
-                        break
-                    stack.step(frozen)
-                    broken = frozen
-                epoch_loss = totals / seen if weight_by_size else totals
-                new_rows = _rows(stack, epoch_loss, epoch, first, offset,
-                                 time.perf_counter() - start)
-                for i, row in zip(stack.active, new_rows):
+                losses = stack.epoch(weight_by_size)
+                active = stack.active.tolist()
+                new_rows = _rows(stack, active, [total / seen for total in losses], epoch,
+                                 first, offset, time.perf_counter() - start)
+                for i, row in zip(active, new_rows):
                     rows[i].append(row)
-                asked = on_epoch_end(stack.active.tolist(), new_rows) \
-                    if on_epoch_end is not None else None
-                done = np.zeros(stack.active.size, dtype=bool)
-                for j, (i, row) in enumerate(zip(stack.active, new_rows)):
+                asked = on_epoch_end(active, new_rows) if on_epoch_end is not None else None
+                done = []
+                for j, (i, row) in enumerate(zip(active, new_rows)):
                     reason = None
                     if not math.isfinite(row["loss"]):
                         statuses[i] = DIVERGED
                     elif stoppers[i] is not None:
                         reason = _early_stop(stack, j, stoppers[i], row)
                     if reason is None and asked:
-                        reason = asked.get(int(i))
+                        reason = asked.get(i)
                     if reason is not None:
                         stopped[i] = {"epoch": row["epoch"], "reason": reason}
-                    done[j] = statuses[i] == DIVERGED or reason is not None \
-                        or epoch >= budgets[i]
-                if done.any():
-                    stack.leave(done)
+                    done.append(statuses[i] == DIVERGED or reason is not None
+                                or epoch >= budgets[i])
+                if any(done):
+                    stack.leave(np.array(done))
     except KeyboardInterrupt:
         if stack.active.size:
             stack.leave(np.ones(stack.active.size, dtype=bool))
@@ -398,18 +388,18 @@ def train(stack: Stack, budgets: np.ndarray, on_epoch_end=None) -> list:
     return histories
 
 
-def _rows(stack: Stack, epoch_loss: np.ndarray, epoch: int, first: list[int],
-          offset: list[float], now: float) -> list[dict]:
+def _rows(stack: Stack, active: list[int], epoch_loss: list[float], epoch: int,
+          first: list[int], offset: list[float], now: float) -> list[dict]:
     """This epoch's row of each active model (see :meth:`Trainer.fit`)."""
     rows = [{"epoch": first[i] + epoch - 1, "loss": float(value)}
-            for i, value in zip(stack.active, epoch_loss)]
+            for i, value in zip(active, epoch_loss)]
     if stack.validating:
         val_loss, accuracy = stack.validate()
         for j, row in enumerate(rows):
             row["val_loss"] = float(val_loss[j])
             if accuracy is not None:
                 row["val_accuracy"] = float(accuracy[j])
-    for i, row in zip(stack.active, rows):
+    for i, row in zip(active, rows):
         row["time"] = now + offset[i]
     return rows
 
