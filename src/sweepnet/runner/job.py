@@ -148,12 +148,11 @@ class Run:
 def config_digest(cfg: Any) -> str:
     """A digest of a run's composed config (interpolations resolved): what resume compares."""
     import hashlib
+    import json
 
     from omegaconf import OmegaConf
 
-    from .hydra_api import to_yaml
-
-    text = to_yaml(OmegaConf.to_container(cfg, resolve=True))
+    text = json.dumps(OmegaConf.to_container(cfg, resolve=True), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

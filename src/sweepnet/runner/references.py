@@ -30,9 +30,10 @@ from ..layers import Linear, Sequential
 from ..losses import BCE, MSE, BCEWithLogits, CrossEntropy, Loss
 from ..training import Trainer
 
-#: linear levels already fitted, by (loss, data digest): the jobs of a sweep share their data
+#: levels already computed, by (loss, data digest): the jobs of a sweep share their data
 _LINEAR_LEVELS: OrderedDict[tuple, float | None] = OrderedDict()
-_LINEAR_LEVELS_KEPT = 32
+_LEVELS: OrderedDict[tuple, dict] = OrderedDict()
+_LINEAR_LEVELS_KEPT = 64
 
 
 def _digest(*arrays: np.ndarray, text: str = "") -> str:
@@ -95,12 +96,19 @@ def linear_loss(loss: Loss, X: np.ndarray, Y: np.ndarray) -> float | None:
 
 
 def trivial_levels(trainer: Trainer, X, y) -> dict[str, float | None]:
-    """``{"constant": ..., "linear": ...}`` for a run of ``trainer`` on ``(X, y)``."""
-    X, Y = trainer.prepare(X, y, "training data")
-    X, Y = X.astype(np.float64), Y.astype(np.float64)
+    """``{"constant": ..., "linear": ...}`` for a run of ``trainer`` on ``(X, y)`` (the jobs
+    of a sweep with one loss and one data set share them: computed once)."""
     hidden = sum(isinstance(layer, Linear) for layer in trainer.model.layers) > 1
-    return {"constant": trainer.loss.constant_loss(Y),
-            "linear": linear_loss(trainer.loss, X, Y) if hidden else None}
+    key = (repr(trainer.loss), hidden, trainer.model.dtype.str, _digest(np.asarray(X),
+                                                                        np.asarray(y)))
+    if key not in _LEVELS:
+        X, Y = trainer.prepare(X, y, "training data")
+        X, Y = X.astype(np.float64), Y.astype(np.float64)
+        _LEVELS[key] = {"constant": trainer.loss.constant_loss(Y),
+                        "linear": linear_loss(trainer.loss, X, Y) if hidden else None}
+        while len(_LEVELS) > _LINEAR_LEVELS_KEPT:
+            _LEVELS.popitem(last=False)
+    return dict(_LEVELS[key])
 
 
 def time_scale(trainer: Trainer, n_samples: int) -> dict[str, float]:
