@@ -93,12 +93,10 @@ def batches(n: int, m: int, batch_size: int):
     return order, [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
 
 
-def run_bmm(specs, epochs: int) -> float:
-    X, y, lr = torch_data(specs)
+def torch_epochs(X, y, epochs: int, step) -> float:
+    """Seconds of a batched PyTorch loop: every network's own batch order each epoch;
+    ``step(xb, yb)`` updates every network and returns its batch losses."""
     m, n = X.shape[0], X.shape[1]
-    params = [p.requires_grad_() for p in torch_params(m)]
-    lr = lr.view(m, 1, 1)
-    loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
     rows = torch.arange(m)[:, None]
     start = time.perf_counter()
     for _ in range(epochs):
@@ -106,27 +104,37 @@ def run_bmm(specs, epochs: int) -> float:
         Xs, ys = X[rows, order], y[rows, order]
         total = torch.zeros(m, dtype=torch.float64)
         for s in slices:
-            w1, b1, w2, b2 = params
-            hidden = torch.relu(torch.baddbmm(b1, Xs[:, s], w1))
-            out = torch.baddbmm(b2, hidden, w2)
-            losses = loss_fn(out, ys[:, s]).mean(dim=(1, 2))  # one loss per network
-            losses.sum().backward()
-            with torch.no_grad():
-                for p in params:
-                    p -= lr * p.grad
-                    p.grad = None
-            total += losses.detach() * (s.stop - s.start)
+            total += step(Xs[:, s], ys[:, s]) * (s.stop - s.start)
         (total / n).tolist()  # the loss history needs the values
     return time.perf_counter() - start
+
+
+def run_bmm(specs, epochs: int) -> float:
+    X, y, lr = torch_data(specs)
+    params = [p.requires_grad_() for p in torch_params(X.shape[0])]
+    lr = lr.view(-1, 1, 1)
+    loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
+
+    def step(xb, yb):
+        w1, b1, w2, b2 = params
+        out = torch.baddbmm(b2, torch.relu(torch.baddbmm(b1, xb, w1)), w2)
+        losses = loss_fn(out, yb).mean(dim=(1, 2))  # one loss per network
+        losses.sum().backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+                p.grad = None
+        return losses.detach()
+
+    return torch_epochs(X, y, epochs, step)
 
 
 def run_vmap(specs, epochs: int) -> float:
     from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 
     X, y, lr = torch_data(specs)
-    m, n = X.shape[0], X.shape[1]
     nets = [torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(),
-                                torch.nn.Linear(16, 1)).double() for _ in range(m)]
+                                torch.nn.Linear(16, 1)).double() for _ in range(X.shape[0])]
     params, buffers = stack_module_state(nets)
     base = nets[0].to("meta")
     loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -134,21 +142,16 @@ def run_vmap(specs, epochs: int) -> float:
     def loss(p, b, xb, yb):
         return loss_fn(functional_call(base, (p, b), (xb,)), yb)
 
-    step = vmap(grad_and_value(loss))
-    rows = torch.arange(m)[:, None]
-    start = time.perf_counter()
-    for _ in range(epochs):
-        order, slices = batches(n, m, 32)
-        Xs, ys = X[rows, order], y[rows, order]
-        total = torch.zeros(m, dtype=torch.float64)
-        for s in slices:
-            grads, losses = step(params, buffers, Xs[:, s], ys[:, s])
-            with torch.no_grad():
-                for name, p in params.items():
-                    p -= lr.view(-1, *([1] * (p.ndim - 1))) * grads[name]
-            total += losses * (s.stop - s.start)
-        (total / n).tolist()
-    return time.perf_counter() - start
+    gradients = vmap(grad_and_value(loss))
+
+    def step(xb, yb):
+        grads, losses = gradients(params, buffers, xb, yb)
+        with torch.no_grad():
+            for name, p in params.items():
+                p -= lr.view(-1, *([1] * (p.ndim - 1))) * grads[name]
+        return losses
+
+    return torch_epochs(X, y, epochs, step)
 
 
 def run_command() -> float:
