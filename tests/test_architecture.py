@@ -201,6 +201,18 @@ def test_the_engine_knows_nothing_of_registry_hydra_runner_or_datasets(modules):
                      + "\n  ".join(bad))
 
 
+def test_private_hydra_apis_are_used_in_one_module_only(modules):
+    """Hydra's and OmegaConf's private modules: runner/hydra_api.py and nowhere else, so a
+    Hydra upgrade that breaks one is found in one place (tests/test_hydra_api.py)."""
+    others = [m for m in modules if m != "sweepnet.runner.hydra_api"]
+    bad = violations({m: modules[m] for m in others}, ("sweepnet",),
+                     ("hydra._internal", "omegaconf._utils"))
+    assert not bad, "private Hydra APIs outside runner/hydra_api.py:\n  " + "\n  ".join(bad)
+    hydra_api = violations({"sweepnet.runner.hydra_api": modules["sweepnet.runner.hydra_api"]},
+                           ("sweepnet",), ("hydra._internal",))
+    assert hydra_api, "runner/hydra_api.py uses them (else this test checks nothing)"
+
+
 def test_training_changes_no_process_wide_setting():
     """``Trainer.fit`` must not touch glibc's malloc; only the command and benchmarks opt in."""
     source = (PACKAGE / "training.py").read_text(encoding="utf-8")
