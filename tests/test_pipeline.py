@@ -58,7 +58,8 @@ def test_a_launcher_config_reached_through_the_search_path_cannot_run_code(workd
     (launchers / "evil.yaml").write_text("_target_: os.makedirs\nname: PWNED\n")
     assert main(["-m", "optimizer.lr=1,2", "hydra.searchpath=[file://more]",
                  "hydra/launcher=evil", "hydra.sweep.dir=s"]) == 2
-    assert "sweepnet runs only known launchers and sweepers" in capsys.readouterr().err
+    assert "runs only the launchers and sweepers installed packages provide" in \
+        capsys.readouterr().err
     assert not (workdir / "PWNED").exists() and not (workdir / "s").exists()
 
 

@@ -5,70 +5,42 @@ layer carries its own forward and backward maths. Heavy libraries (pandas,
 scikit-learn, matplotlib) are imported only where they are used.
 """
 
-from . import registry
-from .errors import ShapeError
-from .layers import (
-    Activation,
-    Identity,
-    Layer,
-    LeakyReLU,
-    Linear,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Softmax,
-    Tanh,
-)
-from .losses import BCE, MSE, BCEWithLogits, CrossEntropy, Loss
-from .models import mlp
-from .optimizers import SGD, Adam, Optimizer
-from .stacking import stack_key
-from .stopping import EarlyStopping
-from .training import Trainer, fit_stack
+import importlib
 
 __version__ = "0.1.0"
 
+#: where each public name lives; imported on first use (PEP 562), so ``import sweepnet``
+#: costs nothing: the ``sweepnet`` command catches a Ctrl-C from its first line on
+_WHERE = {
+    **dict.fromkeys(["Activation", "Identity", "Layer", "LeakyReLU", "Linear", "ReLU",
+                     "Sequential", "Sigmoid", "Softmax", "Tanh"], ".layers"),
+    **dict.fromkeys(["BCE", "MSE", "BCEWithLogits", "CrossEntropy", "Loss"], ".losses"),
+    **dict.fromkeys(["SGD", "Adam", "Optimizer"], ".optimizers"),
+    **dict.fromkeys(["Trainer", "fit_stack"], ".training"),
+    "ShapeError": ".errors",
+    "mlp": ".models",
+    "stack_key": ".stacking",
+    "EarlyStopping": ".stopping",
+    "sweep": ".runner.api",  # Hydra
+    "NetClassifier": ".estimator",  # scikit-learn
+}
+
 
 def __getattr__(name: str):
-    # sweep() (Hydra) and NetClassifier (scikit-learn): imported on first use, so
-    # `import sweepnet` stays light
-    if name == "sweep":
-        from .runner.api import sweep
-
-        return sweep
-    if name == "NetClassifier":  # imports scikit-learn
-        from .estimator import NetClassifier
-
-        return NetClassifier
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    try:  # a submodule: sweepnet.analysis, sweepnet.registry, ...
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":
+            raise
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = [
-    "BCE",
-    "MSE",
-    "SGD",
-    "Activation",
-    "Adam",
-    "BCEWithLogits",
-    "CrossEntropy",
-    "EarlyStopping",
-    "Identity",
-    "Layer",
-    "LeakyReLU",
-    "Linear",
-    "NetClassifier",
-    "Loss",
-    "Optimizer",
-    "ReLU",
-    "Sequential",
-    "ShapeError",
-    "Sigmoid",
-    "Softmax",
-    "Tanh",
-    "Trainer",
-    "fit_stack",
-    "mlp",
-    "registry",
-    "stack_key",
-    "sweep",
-]
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
+
+
+__all__ = sorted([*_WHERE, "registry"])

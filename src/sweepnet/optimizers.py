@@ -184,6 +184,10 @@ class SGD(Optimizer):
         super().__init__(lr)
         self.momentum = _check_range("momentum", momentum, 0.0, 1.0, low_open=False)
         self.nesterov = bool(nesterov)
+        if self.nesterov and not np.any(self.momentum):
+            raise ValueError("nesterov=True needs momentum > 0 (its look-ahead follows the "
+                             "velocity; with momentum 0 it would be plain SGD): set momentum, "
+                             "or nesterov=False")
         self.weight_decay = _check_range("weight_decay", weight_decay, 0.0, math.inf,
                                          low_open=False)
 

@@ -118,12 +118,13 @@ def _neither(path: Path) -> str:
             f"sweepnet-report {example}")
 
 
-def load(path: str | Path) -> Results:
+def load(path: str | Path, allow_empty: bool = False) -> Results:
     """Read a run or sweep directory into :class:`Results` (finished or partial).
 
     Raises ``FileNotFoundError`` when ``path`` is not a directory and
     ``ValueError`` when it is neither a run's nor a sweep's (a folder of
-    unrelated runs, say), saying what it holds and what to read instead.
+    unrelated runs, say), saying what it holds and what to read instead, or
+    when it holds no run that ended yet (empty frames, unless ``allow_empty``).
     """
     path = Path(path)
     if not path.is_dir():
@@ -142,6 +143,8 @@ def load(path: str | Path) -> Results:
             missing.append(run_dir.name)
         else:
             runs.append((run_dir, record, history))
+    if not runs and not allow_empty:
+        raise ValueError(_empty(path, is_sweep, missing, problems))
     keys, values = swept_parameters([record.get("overrides", []) for _, record, _ in runs])
     rows, histories = [], []
     for (run_dir, record, history), job_values in zip(runs, values):
@@ -156,6 +159,18 @@ def load(path: str | Path) -> Results:
         summary = summary.drop(columns="error")
     history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame()
     return Results(history, summary, keys, path, is_sweep, missing, problems)
+
+
+def _empty(path: Path, is_sweep: bool, missing: list[str], problems: dict[str, str]) -> str:
+    """Why a run or sweep directory gives no rows."""
+    what = "sweep" if is_sweep else "run"
+    found = [f"job {name}: {problem}" for name, problem in problems.items()]
+    if missing:
+        found.append(f"{len(missing)} job(s) still training or never started")
+    return (f"{path} is a {what} directory with no run that ended yet"
+            + (f" ({'; '.join(found)})" if found else "")
+            + ": it is being written, or was stopped before any run ended (running its "
+            "command again continues it)")
 
 
 def _gaps(job_dirs: list[Path]) -> dict[str, str]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -302,22 +302,39 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
+def foreign(path: Path, expected: Collection[str] = ()) -> Path | None:
+    """Something in ``path`` that sweepnet did not write, when ``path`` is a directory that
+    holds files but is neither a run's nor a sweep's (no marker, no run from before
+    markers); None otherwise. Nothing is written into such a directory. ``expected``
+    names files the caller knows about (a Hydra launcher's log of the job)."""
+    path = Path(path)
+    if not path.is_dir() or kind_of(path) is not None:
+        return None
+    return next((p for p in sorted(path.iterdir()) if p.name not in (LOCK, *expected)), None)
+
+
 def is_run_dir(path: Path) -> bool:
     """Whether ``path`` is one run's directory."""
     return kind_of(path) == RUN
 
 
-def claim(path: Path, kind: str) -> None:
+def claim(path: Path, kind: str, expected: Collection[str] = ()) -> None:
     """Mark ``path`` (created if needed) as a run's or a sweep's directory.
 
-    Raises ``ValueError`` when it already holds the other kind: nothing
-    writes a run into a sweep's directory or a sweep into a run's.
+    Raises ``ValueError`` when it already holds the other kind (nothing
+    writes a run into a sweep's directory or a sweep into a run's), or files
+    sweepnet did not write (:func:`foreign`).
     """
     path = Path(path)
     found = kind_of(path)
     if found not in (None, kind):
         raise ValueError(f"{path} is a {found} directory; a {kind} cannot be written into it: "
                          f"choose another directory")
+    stranger = foreign(path, expected)
+    if stranger is not None:
+        raise ValueError(f"{path} holds {stranger.name}, which sweepnet did not write (the "
+                         f"folder has no {MARKER} marker); nothing is written into it: choose "
+                         f"another directory, or empty this one")
     path.mkdir(parents=True, exist_ok=True)
     if not (path / MARKER).is_file():
         write_atomic(path / MARKER, lambda p: p.write_text(kind + "\n"))
@@ -328,35 +345,42 @@ class DirectoryBusy(RuntimeError):
 
 
 @contextmanager
-def lock(sweep_dir: Path) -> Iterator[None]:
-    """Hold the sweep directory's lock while a sweep writes into it.
+def lock(sweep_dir: Path, shared: bool = False) -> Iterator[None]:
+    """Hold the sweep directory's lock: exclusive while a sweep writes into it, ``shared``
+    while a report reads it and writes its tables.
 
     An advisory ``flock`` on ``.sweepnet.lock``: the kernel releases it when
     the holder exits, however it exits, so a killed sweep never leaves it
-    stuck. A second sweep into the same directory gets :class:`DirectoryBusy`
-    at once instead of interleaving its results with the first one's.
+    stuck. A second sweep into the same directory, or a report while a sweep
+    runs (it would write older tables over the sweep's), gets
+    :class:`DirectoryBusy` at once; reports may read side by side.
     """
     import fcntl
 
     sweep_dir = Path(sweep_dir)
+    if shared and not (sweep_dir / LOCK).exists():
+        yield  # a sweep from before locks, or one never started: nobody to wait for
+        return
     sweep_dir.mkdir(parents=True, exist_ok=True)
     with open(sweep_dir / LOCK, "a+") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except OSError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.read().strip() or "a report reading it"
             raise DirectoryBusy(f"{sweep_dir} is in use by a running sweep ({holder}); "
                                 f"wait for it to end, or choose another hydra.sweep.dir") \
                 from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+        if not shared:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
         try:
             yield
         finally:
-            handle.truncate(0)
+            if not shared:
+                handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -385,6 +409,7 @@ __all__ = [
     "STATUSES",
     "SURFACE", "SWEEP", "SWEEP_GROUPS", "SWEEP_HISTORY", "SWEEP_PLATEAUS", "SWEEP_SUMMARY",
     "SWEEP_TABLES", "DirectoryBusy", "check_run", "claim", "clean_overrides", "clean_value",
+    "foreign",
     "is_run_dir", "job_dirs", "kind_of", "lock", "override_values", "read_history",
     "read_checkpoint", "read_result", "read_surface", "remove_run_files", "saved_config",
     "write_atomic", "write_checkpoint", "write_history", "write_hydra_record", "write_model",

@@ -120,8 +120,8 @@ class Stack:
             raise ValueError("give validation data for every model or for none")
         self.validating = with_validation.pop()
         train = [t.prepare(d[0], d[1], "training data") for t, d in zip(self.trainers, data)]
-        val = [t.prepare(d[2], d[3], "validation data") for t, d in zip(self.trainers, data)
-               ] if self.validating else None
+        val = [t.prepare(d[2], d[3], "validation data", training=False)
+               for t, d in zip(self.trainers, data)] if self.validating else None
         first = self.trainers[0]
         self.alone = len(self.trainers) == 1
         self.slices = first.batch_slices(train[0][0].shape[0])

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from .errors import ShapeError
+from .layers.activations import Softmax
 from .layers.sequential import Sequential
 from .losses import CrossEntropy, Loss
 from .optimizers import Optimizer
@@ -115,8 +116,10 @@ class Trainer:
         self.early_stopping = early_stopping
         check_output_layer(model, loss)
 
-    def prepare(self, X, y, what: str = "data") -> tuple[np.ndarray, np.ndarray]:
-        """Cast to the model's dtype and check every shape before training."""
+    def prepare(self, X, y, what: str = "data",
+                training: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Cast to the model's dtype and check every shape before training (and, for
+        ``training`` data, that its batches hold samples)."""
         try:
             X = np.asarray(X, dtype=self.model.dtype)
         except (TypeError, ValueError) as error:
@@ -130,7 +133,17 @@ class Trainer:
         if y.shape[:1] != X.shape[:1]:
             raise ShapeError(f"{what}: {X.shape[0]} samples of features but labels of shape "
                              f"{y.shape}")
-        n_outputs = self.model.forward(X[:1]).shape[-1]
+        if training and self.drop_last and self.batch_size is not None and self.batch_size > len(X):
+            raise ValueError(f"{what}: drop_last=True with batch_size={self.batch_size} above "
+                             f"the {len(X)} samples would drop every sample (the one batch is "
+                             f"smaller than batch_size): set drop_last=False or a batch_size "
+                             f"of at most {len(X)}")
+        with np.errstate(all="ignore"):  # only its shape counts (weights may be huge)
+            n_outputs = self.model.forward(X[:1]).shape[-1]
+        if n_outputs == 1 and isinstance(self.model.layers[-1], Softmax):
+            raise ValueError("the network ends in a Softmax over a single output, which is "
+                             "always 1: it can learn nothing; end it with a Sigmoid for one "
+                             "output, or give it one output per class")
         return X, self.loss.prepare_targets(y, n_outputs).astype(X.dtype)
 
     def get_state(self) -> dict:

@@ -31,10 +31,12 @@ MAX_BOUNDARY_PANELS = 12
 
 @dataclass
 class Report:
-    """What :func:`report` read, computed and wrote."""
+    """What :func:`report` read, computed and wrote (nothing when ``busy``: a sweep was
+    writing into the directory, and its own report comes when it ends)."""
 
     sweep: Sweep
     files: list[Path] = field(default_factory=list)
+    busy: bool = False
 
 
 @dataclass
@@ -80,18 +82,25 @@ def _draw_all(path: Path, figures: list[PlotTask], also: Callable[[], None]) -> 
             side = "child" if load["child"] < load["mine"] else "mine"
             (child if side == "child" else mine).append(figure)
             load[side] += figure.cost
+    read, write = os.pipe() if child else (None, None)
     pid = os.fork() if child else 0
-    if child and pid == 0:  # the child: draw, then leave without running anything else
+    if child and pid == 0:  # the child: draw, say which it drew, leave without anything else
         code = 1
         try:
-            code = 0 if all([_draw(path, figure) for figure in child]) else 1
+            os.close(read)
+            names = [figure.name for figure in child if _draw(path, figure)]
+            os.write(write, "\n".join(names).encode())
+            code = 0
         finally:
             os._exit(code)
+    if child:
+        os.close(write)
     also()
     drawn = {figure.name for figure in mine if _draw(path, figure)}
     if child:
+        with os.fdopen(read, "rb") as pipe:  # what the child drew (a stale file is not)
+            drawn |= set(pipe.read().decode().split("\n")) - {""}
         os.waitpid(pid, 0)
-        drawn |= {figure.name for figure in child if (path / figure.name).is_file()}
     return [path / figure.name for figure in figures if figure.name in drawn]
 
 
@@ -191,8 +200,13 @@ def _figures(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool) -> list[
 def report(path: str | Path, fmt: str = "png", log_scale: bool = False,
            boundaries: bool = True, x: str | None = None, hue: str | None = None,
            col: str | Sequence[str] | None = None,
-           replicates: Sequence[str] = DEFAULT_REPLICATES) -> Report:
+           replicates: Sequence[str] = DEFAULT_REPLICATES, locked: bool = False) -> Report:
     """Analyse the runs under ``path`` and (re)write tables and plots next to them.
+
+    A sweep's report holds the sweep directory's lock, shared (reports may read
+    side by side): while a sweep writes into it, nothing is written and the
+    returned :class:`Report` is ``busy``. ``locked``: the caller (the sweep
+    itself) holds the lock already.
 
     A sweep directory gets the tables of :data:`sweepnet.rundir.SWEEP_TABLES`
     and the plots ``loss_curves``, ``loss_lr_time`` (the loss against
@@ -205,7 +219,18 @@ def report(path: str | Path, fmt: str = "png", log_scale: bool = False,
     ``x``, ``hue``, ``col`` and ``replicates`` are the plot roles (see
     :mod:`sweepnet.analysis.groups`).
     """
-    sweep = load(path, replicates=replicates, x=x, hue=hue, col=col)
+    options = dict(replicates=replicates, x=x, hue=hue, col=col, allow_empty=True)
+    if locked or rundir.kind_of(Path(path)) != rundir.SWEEP:
+        return _write(load(path, **options), fmt, log_scale, boundaries)
+    try:
+        with rundir.lock(Path(path), shared=True):
+            return _write(load(path, **options), fmt, log_scale, boundaries)
+    except rundir.DirectoryBusy:  # a sweep is writing: read, but write nothing over its tables
+        return Report(load(path, **options), busy=True)
+
+
+def _write(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool) -> Report:
+    """Write the tables and figures of ``sweep`` into its directory."""
     done = Report(sweep)
     if sweep.summary.empty:
         return done
@@ -345,6 +370,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sweepnet-report: error: {error}", file=sys.stderr)
         return 2
     sweep = done.sweep
+    if done.busy:
+        print(f"sweepnet-report: a sweep is writing into {args.path}: nothing written (its "
+              f"tables and figures are written when it ends); what is finished so far:",
+              file=sys.stderr)
     if sweep.summary.empty:
         for line in problem_lines(sweep):
             print(f"sweepnet-report: {line}", file=sys.stderr)
@@ -357,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nunfinished (no result.json yet): {', '.join(sweep.missing)}")
     for line in problem_lines(sweep):
         print(line)
-    print(f"\nwrote {args.path}: {', '.join(f.name for f in done.files)}")
+    if not done.busy:
+        print(f"\nwrote {args.path}: {', '.join(f.name for f in done.files)}")
     return 0
 
 

@@ -37,7 +37,8 @@ class Sweep:
 
 def load(path: str | Path, replicates: Sequence[str] = DEFAULT_REPLICATES,
          x: str | None = None, hue: str | None = None,
-         col: str | Sequence[str] | None = None, rule: Rule = RULE) -> Sweep:
+         col: str | Sequence[str] | None = None, rule: Rule = RULE,
+         allow_empty: bool = False) -> Sweep:
     """Read a run or sweep directory and analyse it.
 
     ``replicates`` names the replicate axes (aggregated into groups);
@@ -45,8 +46,10 @@ def load(path: str | Path, replicates: Sequence[str] = DEFAULT_REPLICATES,
     :func:`~sweepnet.analysis.groups.choose_roles`; a single run has none);
     ``rule`` holds the
     parameters of the verdicts (:class:`~sweepnet.analysis.curves.Rule`).
+    A directory with no run that ended yet raises ``ValueError``, unless
+    ``allow_empty`` (empty tables).
     """
-    results = load_results(path)
+    results = load_results(path, allow_empty)
     summary, history = results.summary, results.history
     if results.is_sweep:
         roles = choose_roles(summary, results.parameters, x=x, hue=hue, col=col,

@@ -82,6 +82,12 @@ def csv(path: str | os.PathLike, target: str, positive=None,
     trains many jobs on one file parses it once; each call returns copies.
     """
     file = Path(path).expanduser().absolute()
+    try:
+        file.stat()
+    except OSError as error:
+        if error.errno not in (2, 20):  # not "no such file": a name too long, no permission
+            raise DatasetError(f"the CSV file {_short(str(file), 120)} cannot be read: "
+                               f"{error.strerror}") from None
     if not file.is_file():
         what = "is a directory, not a file" if file.is_dir() else "does not exist"
         raise DatasetError(
@@ -108,10 +114,80 @@ _last_read: dict = {}
 _TAB_NAMES = {"\\t": "\t", "tab": "\t"}
 
 
+#: the most text a CSV may hold, as a fraction of the machine's memory (parsing takes
+#: several times the text), and the longest line: a table of numbers has short lines
+MEMORY_FRACTION, MAX_LINE = 1 / 20, 1_000_000
+#: what pandas decompresses by the file's suffix, and how to open it here
+_OPENERS = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma", ".zip": "zipfile"}
+
+
+def _check_size(file: Path) -> bytes:
+    """Refuse a file whose text (decompressed) would not fit in memory, or whose lines are
+    not a table's, before pandas parses it; reads it in chunks, never whole. Returns the
+    first line (the header)."""
+    from ..system import physical_memory
+
+    memory = physical_memory() or 8 * 2**30
+    limit = int(memory * MEMORY_FRACTION)
+    opener = _OPENERS.get(file.suffix.lower())
+    try:
+        if opener is None:
+            stream = open(file, "rb")
+        elif opener == "zipfile":
+            import zipfile
+
+            archive = zipfile.ZipFile(file)
+            stream = archive.open(archive.namelist()[0])
+        else:
+            stream = __import__(opener).open(file, "rb")
+        with stream:
+            total, line, head = 0, 0, b""
+            while chunk := stream.read(1 << 20):
+                if total == len(head):  # still in the first line
+                    head += chunk.split(b"\n", 1)[0]
+                total += len(chunk)
+                if total > limit:
+                    raise DatasetError(
+                        f"the CSV file {file} holds more than {_size(limit)} of text"
+                        f"{' once decompressed' if opener else ''}: more than 1/20 of this "
+                        f"machine's memory, which parsing it would take several times over; "
+                        f"use a smaller file")
+                parts = chunk.split(b"\n")  # the line in progress goes on in the next chunk
+                longest = max([line + len(parts[0]), *map(len, parts[1:])])
+                line = line + len(chunk) if len(parts) == 1 else len(parts[-1])
+                if longest > MAX_LINE:
+                    raise DatasetError(
+                        f"the CSV file {file} has a line of more than {MAX_LINE:,} "
+                        f"characters: not a table of numbers")
+    except OSError as error:
+        raise DatasetError(f"the CSV file {file} cannot be read: {error.strerror or error}") \
+            from None
+    return head
+
+
+def _size(n: int) -> str:
+    """A number of bytes as people read it: 98 KB, 410 MB, 1.6 GB."""
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.2g} {unit}" if n < 10 * scale else f"{n / scale:,.0f} {unit}"
+    return f"{n} bytes"
+
+
+def _header(line: bytes, delimiter: str) -> list[str]:
+    """The names of a header line as pandas reads them (one-character delimiters)."""
+    import csv as csv_module
+
+    if len(delimiter) != 1:
+        return []
+    text = line.decode("utf-8", "replace").rstrip("\r")
+    return next(csv_module.reader([text], delimiter=delimiter), [])
+
+
 def _read(file: Path, target, positive, features, delimiter):
     """Parse and check ``file`` (see :func:`csv`)."""
     import pandas as pd
 
+    names = _header(_check_size(file), delimiter)
     try:
         frame = pd.read_csv(file, sep=delimiter)
     except pd.errors.EmptyDataError:
@@ -119,9 +195,16 @@ def _read(file: Path, target, positive, features, delimiter):
     except (ValueError, UnicodeDecodeError) as error:  # pandas' ParserError is a ValueError
         raise DatasetError(
             f"the CSV file {file} could not be parsed with delimiter {delimiter!r}: "
-            f"{str(error).strip()}. Check that every row has the same number of fields as "
-            f"the header, that quotes are closed and that the file is text."
+            f"{_short(str(error).strip())}. Check that every row has the same number of "
+            f"fields as the header, that quotes are closed and that the file is text."
         ) from error
+    except OSError as error:
+        raise DatasetError(f"the CSV file {file} cannot be read: {error.strerror or error}") \
+            from None
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DatasetError(f"the CSV file {file} names column(s) {', '.join(map(repr, twice))} "
+                           f"more than once in its header; give every column its own name")
     if frame.shape[1] == 0 or len(frame) == 0:
         found = ("no columns" if frame.shape[1] == 0 else
                  f"a header ({', '.join(map(str, frame.columns))}) but no rows")
@@ -189,6 +272,11 @@ def _read(file: Path, target, positive, features, delimiter):
     X.columns = [str(c) for c in X.columns]
     y = _labels(table[target], target, positive, file)
     return X, y
+
+
+def _short(text: str, limit: int = 300) -> str:
+    """``text`` cut to ``limit`` characters (a message never echoes a whole file)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def _default_features(frame, target: str, file: Path) -> list:

@@ -184,6 +184,7 @@ def split(X, y, test_size: float = 0.2, stratify: bool = True, seed: int = 0,
     n = X.shape[0]
     if n == 0:
         raise DatasetError("split got a dataset with no samples; X and y are empty.")
+    _check_finite(X, names, "")
     if test_size == 0:
         result = Split(X, y)
     else:
@@ -211,8 +212,26 @@ def split(X, y, test_size: float = 0.2, stratify: bool = True, seed: int = 0,
             result.X_val = scaler.transform(result.X_val)
         result.mean = np.asarray(scaler.mean_, dtype=np.float64)
         result.scale = np.asarray(scaler.scale_, dtype=np.float64)
+        for part in (result.X_train, result.X_val):
+            if part is not None:
+                _check_finite(part, names, " after standardizing (values this large "
+                                           "overflow: scale them down first)")
     result.feature_names = names
     return result
+
+
+def _check_finite(X: np.ndarray, names, when: str) -> None:
+    """Refuse NaN or infinite features, naming the first columns and rows that hold them."""
+    bad = ~np.isfinite(X)
+    if not bad.any():
+        return
+    columns = np.flatnonzero(bad.any(axis=0))
+    shown = [repr(names[c]) if names else f"column {c}" for c in columns[:5]]
+    rows = np.flatnonzero(bad.any(axis=1))
+    raise DatasetError(
+        f"the features hold NaN or infinite values{when}: in {', '.join(shown)}"
+        f"{' ...' if columns.size > 5 else ''} ({rows.size} row(s), the first {rows[0]}); "
+        f"features must be finite numbers.")
 
 
 def _check_stratifiable(y: np.ndarray, n_train: int, n_val: int, test_size: float) -> None:

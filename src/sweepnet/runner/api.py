@@ -46,6 +46,10 @@ def sweep(*overrides: str, sweep_dir: str | os.PathLike | None = None) -> Sweep:
         A bad override, or a directory that holds another sweep, before any job runs.
     KeyboardInterrupt
         Interrupted (what finished is kept; call again with ``sweep_dir=res.path``).
+    OSError, JobsNotRun
+        The disk or a launcher failed mid-sweep (what was written is kept).
+
+    It may be called from any thread; two calls share no state.
     """
     argv = ["-m", *(str(o) for o in overrides)]
     if sweep_dir is not None:

@@ -33,7 +33,7 @@ from .. import rundir
 from .._allocator import keep_heap_padding
 from . import checks, pipeline
 from .build import ConfigError
-from .executors import executor_for
+from .executors import JobsNotRun, executor_for
 from .hydra_api import to_yaml
 from .observers import EpochLog, Observer, StopAtEpochEnd, TrainingProgress
 from .plan import Plan, plan
@@ -88,12 +88,29 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``sweepnet`` console script."""
+    """Entry point of the ``sweepnet`` console script: the exit status.
+
+    2: refused before anything ran (one message); 1: a failure while running
+    (a full disk, say: what was written is kept); 130 and 143: Ctrl-C and SIGTERM.
+    """
+    logging.raiseExceptions = False  # a log handler that cannot write prints no traceback
     try:
         return execute(sys.argv[1:] if argv is None else list(argv))[0]
     except (ConfigError, rundir.DirectoryBusy) as error:
-        print(f"sweepnet: error: {error}", file=sys.stderr)
+        print(f"sweepnet: error: {checks.cut(str(error))}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"sweepnet: error: {checks.os_error(error)}; what was written before is kept",
+              file=sys.stderr)
+        return 1
+    except JobsNotRun as error:
+        print(f"sweepnet: error: {checks.cut(str(error))}; the others are written; the same "
+              f"command runs the missing ones again", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as stopped:  # before any job ran: nothing to keep
+        print("\nsweepnet: interrupted before anything ran; nothing was written",
+              file=sys.stderr)
+        return 143 if isinstance(stopped, Terminated) else 130
 
 
 def execute(argv: list[str]) -> tuple[int, Path | None]:
@@ -106,8 +123,11 @@ def execute(argv: list[str]) -> tuple[int, Path | None]:
         return _print_only(argv), None
     keep_heap_padding()  # an explicit, documented process setting of the command
     command = parse(argv)
-    checked = plan(command.overrides, command.multirun, command.config_dir,
-                   command.config_name)
+    try:
+        checked = plan(command.overrides, command.multirun, command.config_dir,
+                       command.config_name)
+    except OSError as error:  # reading configs or data: nothing ran yet
+        raise ConfigError(checks.os_error(error)) from None
     return run(checked), checked.sweep_dir
 
 
@@ -202,8 +222,11 @@ def _sweep(checked: Plan, stop: StopAtEpochEnd) -> None:
                                 daemon=True)
         progress = TrainingProgress(sum(spec.experiment.epochs for spec in checked.jobs))
         observers = [progress, _WarmPlots(warm), stop]
+        not_run = None
         try:
             executor.run(checked, observers)
+        except JobsNotRun as error:  # the others ran: report them, then say so
+            not_run = error
         finally:
             progress.close()
         if stop.requested is not None:
@@ -211,6 +234,8 @@ def _sweep(checked: Plan, stop: StopAtEpochEnd) -> None:
         if warm.is_alive():
             warm.join()
         _report_sweep(checked)
+        if not_run is not None:
+            raise not_run
 
 
 def _import_plots() -> None:
@@ -233,7 +258,7 @@ def _report_sweep(checked: Plan) -> None:
 
     sweep_dir = checked.sweep_dir
     start = time.perf_counter()
-    done = report(sweep_dir, **report_options(checked.root))
+    done = report(sweep_dir, **report_options(checked.root), locked=True)
     for line in problem_lines(done.sweep):
         log.warning(line)
     if done.sweep.summary.empty:

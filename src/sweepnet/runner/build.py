@@ -8,7 +8,6 @@ names the config key, what was wrong and what is allowed.
 from __future__ import annotations
 
 import inspect
-import os
 import re
 import typing
 from dataclasses import dataclass
@@ -19,10 +18,11 @@ import numpy as np
 from .. import registry
 from ..analysis.report import report_options
 from ..errors import ShapeError
-from ..layers import Layer, Linear, Sequential, Softmax, mlp
+from ..layers import Layer, Linear, Sequential, mlp
 from ..losses import CrossEntropy, Loss
 from ..optimizers import Optimizer
 from ..registry import RegistryError
+from ..system import physical_memory
 from ..training import Trainer, check_output_layer
 from .references import start_id
 
@@ -119,7 +119,10 @@ def _check_types(key: str, factory: Any, params: dict) -> None:
             raise ConfigError(f"{key}.{name} must be {_SCALARS[expected]}, got {value!r}")
 
 
-ROOT_KEYS = ("dataset", "model", "loss", "optimizer", "trainer", "seed", "baseline", "report")
+ROOT_KEYS = ("dataset", "model", "loss", "optimizer", "trainer", "seed", "baseline", "report",
+             "resume")
+#: ``resume``: finished jobs are kept and interrupted ones continue; or every job trains again
+RESUME = ("continue", "restart")
 TRAINER_KEYS = ("epochs", "batch_size", "shuffle", "shuffle_rng", "drop_last", "early_stopping",
                 "tol", "n_iter_no_change", "monitor", "dtype", "log_every")
 
@@ -145,14 +148,6 @@ def check_keys(section: Any, allowed: tuple[str, ...], where: str) -> None:
 #: a model's parameters may take at most this share of the machine's memory (gradients,
 #: optimizer state and activations need the rest)
 MEMORY_SHARE = 0.25
-
-
-def physical_memory() -> int | None:
-    """The machine's memory in bytes, or None where the OS does not say."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 def check_model_size(sizes: list[int], dtype: str, key: str) -> None:
@@ -309,8 +304,10 @@ def _build_layer_list(params: dict, n_features: int, n_outputs: int, seed,
     init = params.pop("init", "glorot_uniform")
     if params:
         raise ConfigError(f"model: unknown keys {sorted(params)}; allowed: layers, init")
-    if not entries:
-        raise ConfigError("model.layers must be a non-empty list of {name: ..., ...}")
+    if not entries or not isinstance(entries, list):
+        raise ConfigError(f"model.layers must be a non-empty list like [{{name: linear, "
+                          f"out_features: 8}}, {{name: relu}}, {{name: linear}}], got "
+                          f"{entries!r}")
     linear_positions = [i for i, e in enumerate(entries)
                         if isinstance(e, dict) and e.get("name") == "linear"]
     rng = as_random_state(seed)
@@ -382,6 +379,10 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
         raise ConfigError(str(error)) from None
     seed = _check_seed(cfg.get("seed", 0), "seed")
     check_keys(cfg, ROOT_KEYS, "")
+    if cfg.get("resume", "continue") not in RESUME:
+        raise ConfigError(f"resume must be one of {RESUME} (continue: keep finished jobs and "
+                          f"continue interrupted ones; restart: train every job again), got "
+                          f"{cfg.get('resume')!r}")
     trainer_cfg = dict(_plain(cfg.trainer))
     check_keys(trainer_cfg, TRAINER_KEYS, "trainer.")
     epochs = _positive_int(trainer_cfg.get("epochs"), "trainer.epochs")
@@ -426,9 +427,6 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
     n_outputs = n_outputs_for(loss, data.y_train, loss_name)
     init_rng = np.random.RandomState(seed)  # draws the weights, layer by layer
     model = build_model(cfg.model, data.X_train.shape[1], n_outputs, init_rng, dtype)
-    if isinstance(model.layers[-1], Softmax) and n_outputs == 1:
-        raise ConfigError("the network ends in a Softmax over a single output, which is "
-                          "always 1; use model.output=sigmoid for one output")
     try:
         check_output_layer(model, loss)
     except ValueError as error:
@@ -444,7 +442,8 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
         X = data.X_train.astype(dtype)
         trainer.prepare(X, data.y_train, "training data")
         if data.X_val is not None:
-            trainer.prepare(data.X_val.astype(dtype), data.y_val, "validation data")
+            trainer.prepare(data.X_val.astype(dtype), data.y_val, "validation data",
+                            training=False)
     except (ShapeError, ValueError) as error:
         raise ConfigError(str(error)) from None
     return Experiment(data.X_train, data.y_train, data.X_val, data.y_val, model, trainer, epochs,

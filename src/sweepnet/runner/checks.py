@@ -16,49 +16,85 @@ from .. import rundir
 from ..rundir import clean_overrides, read_result
 from .build import ConfigError, build, suggestion
 
-#: the Hydra launchers and sweepers a sweepnet config may name (what Hydra instantiates)
-LAUNCHERS = {
-    "stacked": "hydra_plugins.sweepnet_launcher.stacked_launcher.StackedLauncher",
-    "basic": "hydra._internal.core_plugins.basic_launcher.BasicLauncher",
-    "joblib": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher",
-    "submitit_local": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher",
-    "submitit_slurm": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher",
-}
-SWEEPERS = {"basic": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"}
+#: the config groups whose option Hydra instantiates by its ``_target_``
+INSTANTIATED = ("hydra/launcher", "hydra/sweeper")
 #: keys through which Hydra's instantiate imports and calls code
 CODE_KEYS = ("_target_", "_partial_", "_args_", "_recursive_", "_convert_")
+#: logging configs (applied with ``logging.config.dictConfig`` by Hydra's launchers): the
+#: handler classes they may name, and the streams
+LOGGING = ("hydra.job_logging", "hydra.hydra_logging")
+LOG_CLASSES = ("logging.", "logging.handlers.")
+LOG_STREAMS = ("ext://sys.stdout", "ext://sys.stderr")
+
+
+def shipped_target(group: str, option: str | None) -> str | None:
+    """The ``_target_`` an installed package ships for ``group=option`` (Hydra's ConfigStore,
+    where Hydra, sweepnet and launcher plugins register their launchers and sweepers), or
+    None when no installed package ships that option."""
+    from hydra.core.config_store import ConfigStore
+
+    if option is None:
+        return None
+    try:
+        node = ConfigStore.instance().load(f"{group}/{option}.yaml")
+    except Exception:  # not shipped by a package: a user's file, or nothing
+        return None
+    return node.node.get("_target_") if node is not None else None
 
 
 def refuse_code(root: DictConfig) -> None:
-    """Refuse a config that would make Hydra import and call arbitrary code.
+    """Refuse a config that would make sweepnet or Hydra import and call code.
 
     sweepnet's configs name components through the registry, never by import
     path. In the whole composed config (command line, config files, files
-    reached through ``--config-dir`` or ``hydra.searchpath``), the only import
-    paths allowed are Hydra's launcher and sweeper of :data:`LAUNCHERS` and
-    :data:`SWEEPERS`, each at its own ``_target_``; Hydra callbacks never run.
+    reached through ``--config-dir`` or ``hydra.searchpath``), an import path may
+    only be the ``_target_`` of the launcher and sweeper chosen, exactly as the
+    installed package that ships that option sets it; Hydra callbacks never run,
+    logging configs name only the standard library's handlers, and jobs get no
+    environment variables set.
     """
-    allowed = {"hydra.launcher._target_": set(LAUNCHERS.values()),
-               "hydra.sweeper._target_": set(SWEEPERS.values())}
+    hydra = root.get("hydra") if isinstance(root, DictConfig) else None
+    choices = dict(hydra.runtime.choices) if hydra is not None and "runtime" in hydra else {}
+    allowed = {f"{group.replace('/', '.')}._target_": shipped_target(group, choices.get(group))
+               for group in INSTANTIATED}
     for key, value in _leaves(root):
         name = key.rsplit(".", 1)[-1]
         if name not in CODE_KEYS:
             continue
-        if key in allowed and value in allowed[key]:
+        if key in allowed and allowed[key] is not None and value == allowed[key]:
             continue
         where = key.rsplit(".", 1)[0]
         if key in allowed:
-            options = ", ".join(n for n, t in {**LAUNCHERS, **SWEEPERS}.items()
-                                if t in allowed[key])
-            raise ConfigError(f"{key}={value}: sweepnet runs only known launchers and "
-                              f"sweepers ({options}); choose one with "
-                              f"hydra/{where.split('.')[-1]}=NAME")
+            group = where.replace(".", "/")
+            option = f"{group}={choices.get(group)}"
+            why = (f"{option} is no option an installed package ships" if allowed[key] is None
+                   else f"an installed package ships {option} with _target_ {allowed[key]}; "
+                        f"a config file of that name earlier in the search path replaced it")
+            raise ConfigError(f"{key}={value}: {why}. sweepnet runs only the launchers and "
+                              f"sweepers installed packages provide, as they ship them "
+                              f"(hydra/launcher=stacked, basic, joblib, submitit_local, ...)")
         raise ConfigError(f"{where}: sweepnet's configs name components through the registry, "
                           f"never by import path; {name} cannot be set (found {key}={value!r})")
-    if root.get("hydra") is not None and root.hydra.get("callbacks"):
-        names = ", ".join(root.hydra.callbacks)
-        raise ConfigError(f"hydra.callbacks ({names}): sweepnet runs no Hydra callbacks (they "
-                          f"import code by path); its report is written after every sweep")
+    if hydra is None:
+        return
+    if hydra.get("callbacks"):
+        raise ConfigError(f"hydra.callbacks ({', '.join(hydra.callbacks)}): sweepnet runs no "
+                          f"Hydra callbacks (they import code by path); its report is written "
+                          f"after every sweep")
+    for section in ("env_set", "env_copy"):
+        if hydra.get("job", {}).get(section):
+            raise ConfigError(f"hydra.job.{section}: sweepnet sets no environment variables "
+                              f"for its jobs (they can change what a process loads); set them "
+                              f"in your shell before the command")
+    for key, value in _leaves(root):
+        if not key.startswith(LOGGING):
+            continue
+        name = key.rsplit(".", 1)[-1]
+        if name == "()" or (name == "class" and not str(value).startswith(LOG_CLASSES)) or (
+                name == "stream" and value not in LOG_STREAMS):
+            raise ConfigError(f"{key}={value!r}: Hydra's logging config may name only the "
+                              f"standard library's handlers (class: logging.*) and streams "
+                              f"({', '.join(LOG_STREAMS)}); it imports what it names")
 
 
 def refuse_code_overrides(overrides: list[str]) -> None:
@@ -157,8 +193,37 @@ def shown(path: Path) -> str:
         return str(path)
 
 
+def cut(text: str, longest: int = 200, total: int = 4000) -> str:
+    """A message of readable length whatever the input: every word longer than ``longest``
+    characters (a value typed or read) cut in its middle, the whole at most ``total``."""
+    def word(w: str) -> str:
+        if len(w) <= longest:
+            return w
+        return f"{w[:longest // 2]}...({len(w):,} characters)...{w[-longest // 4:]}"
+
+    text = " ".join(word(w) for w in text.split(" "))
+    return text if len(text) <= total else text[:total] + f"... ({len(text):,} characters)"
+
+
+def os_error(error: OSError) -> str:
+    """What an OSError means for the user, naming the path."""
+    import errno
+
+    what = {errno.ENOSPC: "the disk is full", errno.EACCES: "permission denied",
+            errno.EROFS: "the file system is read-only",
+            errno.ENAMETOOLONG: "a file or folder name is longer than the file system allows "
+                                "(255 bytes)"}.get(error.errno, error.strerror or str(error))
+    return f"{what}: {shown(Path(error.filename))}" if error.filename else what
+
+
 def check_writable(directory: Path, key: str) -> None:
-    """Refuse an output directory that is a file, lies under a file, or cannot be written."""
+    """Refuse an output directory that is a file, lies under a file, cannot be written, or
+    whose name the file system cannot hold."""
+    too_long = [part for part in directory.parts if len(part.encode()) > 255]
+    if too_long:
+        raise ConfigError(f"{key}: a folder name of {len(too_long[0].encode())} bytes "
+                          f"({cut(too_long[0], 60)}) is longer than the file system allows "
+                          f"(255); choose a shorter {key}")
     for path in (directory, *directory.parents):
         if path.exists():
             if not path.is_dir():
@@ -171,8 +236,19 @@ def check_writable(directory: Path, key: str) -> None:
             return
 
 
+def refuse_foreign(directory: Path, key: str) -> None:
+    """Refuse a directory that holds files sweepnet did not write (``rundir.foreign``)."""
+    stranger = rundir.foreign(directory)
+    if stranger is not None:
+        raise ConfigError(f"{key}: {shown(directory)} holds {shown(stranger)}, which sweepnet "
+                          f"did not write (no {rundir.MARKER} marker); nothing is written into "
+                          f"it: choose another {key}, or empty it")
+
+
 def check_run_dir(run_dir: Path, overrides: list[str]) -> None:
-    """Refuse to run into a sweep's directory, or one that holds a run of other overrides."""
+    """Refuse to run into a sweep's directory, one of files sweepnet did not write, or one
+    that holds a run of other overrides."""
+    refuse_foreign(run_dir, "hydra.run.dir")
     if rundir.kind_of(run_dir) == rundir.SWEEP:
         raise ConfigError(f"{shown(run_dir)} is a sweep's directory; a single run cannot be "
                           f"written into it: choose a new hydra.run.dir")
@@ -185,7 +261,11 @@ def check_run_dir(run_dir: Path, overrides: list[str]) -> None:
 
 
 def check_sweep_dir(sweep_dir: Path, jobs: list[list[str]]) -> None:
-    """Refuse to run into a run's directory, or a sweep directory of other jobs' results."""
+    """Refuse to run into a run's directory, one of files sweepnet did not write (the sweep's
+    or a job's), or a sweep directory of other jobs' results."""
+    refuse_foreign(sweep_dir, "hydra.sweep.dir")
+    for i in range(len(jobs)):
+        refuse_foreign(sweep_dir / str(i), "hydra.sweep.dir")
     if rundir.kind_of(sweep_dir) == rundir.RUN:
         raise ConfigError(f"{shown(sweep_dir)} is a single run's directory (a sweep's job, or a "
                           f"run); a sweep cannot be written into it: choose a new "
@@ -208,6 +288,26 @@ def check_sweep_dir(sweep_dir: Path, jobs: list[list[str]]) -> None:
                 f"({' '.join(job)}); to resume a sweep, repeat its exact command, or choose "
                 f"a new hydra.sweep.dir"
             )
+
+
+def check_resume(specs) -> None:
+    """Refuse to continue jobs whose config changed since they trained (``resume=continue``):
+    a finished or interrupted job of the same overrides, trained with another config (a
+    config file edited between the runs), names the keys that differ; ``resume=restart``
+    trains every job again instead."""
+    from .job import config_changes, config_digest
+
+    for spec in specs:
+        record = read_result(spec.run_dir)
+        if record is None or spec.cfg.get("resume") == "restart" or record.get(
+                "overrides") != clean_overrides(spec.overrides) or record.get("config") in (
+                None, config_digest(spec.cfg)):
+            continue
+        changes = "; ".join(config_changes(spec.run_dir, spec.cfg))
+        raise ConfigError(f"{shown(spec.run_dir)} was trained with another config than this "
+                          f"command composes ({changes}): continuing would mix the two; "
+                          f"undo the change, choose a new directory, or pass resume=restart "
+                          f"to train every job again")
 
 
 def absolute_paths(cfg: DictConfig) -> None:

@@ -66,7 +66,15 @@ def compose_config(overrides: list[str], with_hydra: bool = False,
     try:
         return compose(config_name, overrides=overrides, return_hydra_config=with_hydra)
     except HydraException as error:
-        raise ConfigError(str(error).strip()) from None
+        raise ConfigError(_with_cause(error)) from None
+
+
+def _with_cause(error: BaseException) -> str:
+    """Hydra's message with the reason it wraps (``Error merging override x=abc``: why)."""
+    cause = error.__cause__
+    detail = str(cause).strip().splitlines()[0] if cause is not None else ""
+    message = str(error).strip()
+    return f"{message} ({detail})" if detail and detail not in message else message
 
 
 def compose_jobs(jobs: list[list[str]], config_name: str = "config",
@@ -99,7 +107,5 @@ def compose_jobs(jobs: list[list[str]], config_name: str = "config",
             cfg = copy.deepcopy(base)
             apply_overrides([o for o in parsed if not _needs_compose(o, groups)], cfg)
         except (HydraException, OmegaConfBaseException) as error:
-            cause = error.__cause__
-            detail = f" ({cause})" if cause is not None and str(cause) not in str(error) else ""
-            raise ConfigError(f"{str(error).strip()}{detail}") from None
+            raise ConfigError(_with_cause(error)) from None
         yield cfg

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from . import pipeline
+from . import checks, pipeline
 from .observers import Observer, StopAtEpochEnd
 from .plan import JobSpec, Plan, stack_group
 from .signals import Terminated
@@ -209,7 +209,8 @@ class HydraLauncher:
         with open_dict(root):
             root.hydra.output_subdir = None  # the pipeline writes each job's .hydra/ record
         quiet = ["hydra.output_subdir=null"]  # and in each job's config the launcher composes
-        task = pipeline.JobTask([spec.without_experiment() for spec in plan.jobs])
+        task = pipeline.JobTask([spec.without_experiment() for spec in plan.jobs],
+                                plan.start_dir)
         root_logger = logging.getLogger()
         handlers, level = root_logger.handlers[:], root_logger.level
         with initialized(plan.config_dir), _restored(root_logger, handlers, level):
@@ -218,8 +219,39 @@ class HydraLauncher:
                                            callbacks=NoCallbacks()),
                 task_function=task, config=root)
             log.info(f"launching {len(plan.jobs)} jobs with Hydra's {plan.launcher} launcher")
-            launcher.launch([spec.sweep_overrides + quiet for spec in plan.jobs],
-                            initial_job_idx=0)
+            returns = launcher.launch([spec.sweep_overrides + quiet for spec in plan.jobs],
+                                      initial_job_idx=0)
+        _check_returns(plan, returns)
+
+
+class JobsNotRun(RuntimeError):
+    """Jobs a launcher could not run or record (a job's failure in training is its record)."""
+
+    def __init__(self, errors: dict[int, BaseException]) -> None:
+        self.errors = errors
+        first = next(iter(errors.values()))
+        what = checks.os_error(first) if isinstance(first, OSError) else \
+            f"{type(first).__name__}: {first}"
+        super().__init__(f"{len(errors)} job(s) could not be run or recorded (job "
+                         f"{', '.join(map(str, errors))}); the first: {what}")
+
+
+def _check_returns(plan: Plan, returns) -> None:
+    """Raise :class:`JobsNotRun` for the jobs a Hydra launcher returned as failed, each
+    logged with its error (the launcher went on with the others)."""
+    from hydra.core.utils import JobStatus
+
+    errors = {}
+    for spec, job in zip(plan.jobs, returns or ()):
+        if job.status == JobStatus.FAILED:
+            try:
+                _ = job.return_value  # raises the job's error
+            except Exception as error:
+                errors[spec.index] = error
+                log.error(f"job {spec.index}: the {plan.launcher} launcher could not run it: "
+                          f"{type(error).__name__}: {error}")
+    if errors:
+        raise JobsNotRun(errors)
 
 
 @contextmanager

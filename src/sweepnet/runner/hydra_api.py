@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,29 +29,36 @@ CONFIG_MODULE = "sweepnet.conf"
 JOB_NAME = "sweepnet"
 
 
+#: Hydra's state is one per process: commands planned in two threads take turns
+_HYDRA = threading.RLock()
+
+
 @contextmanager
 def initialized(config_dir: str | os.PathLike | None = None) -> Iterator[None]:
     """Hydra initialized for sweepnet's config module (``hydra.compose`` works inside),
-    ``config_dir`` searched before it; the previous global state is restored after."""
+    ``config_dir`` searched too (after sweepnet's own configs, as ``--config-dir`` is);
+    the previous global state is restored after. One thread at a time: Hydra keeps this
+    state in a process-wide singleton."""
     from hydra._internal.hydra import Hydra
     from hydra._internal.utils import create_automatic_config_search_path
     from hydra.core.config_search_path import SearchPathQuery
     from hydra.core.global_hydra import GlobalHydra
     from hydra.initialize import get_gh_backup, restore_gh_from_backup
 
-    backup = get_gh_backup()
-    try:
-        search_path = create_automatic_config_search_path(
-            None, f"{CONFIG_MODULE}.{JOB_NAME}", None)
-        if config_dir is not None:
-            search_path.prepend(provider="command-line",
-                                path=f"file://{os.path.abspath(config_dir)}",
-                                anchor=SearchPathQuery(provider="schema"))
-        GlobalHydra.instance().clear()
-        Hydra.create_main_hydra2(task_name=JOB_NAME, config_search_path=search_path)
-        yield
-    finally:
-        restore_gh_from_backup(backup)
+    with _HYDRA:
+        backup = get_gh_backup()
+        try:
+            search_path = create_automatic_config_search_path(
+                None, f"{CONFIG_MODULE}.{JOB_NAME}", None)
+            if config_dir is not None:
+                search_path.prepend(provider="command-line",
+                                    path=f"file://{os.path.abspath(config_dir)}",
+                                    anchor=SearchPathQuery(provider="schema"))
+            GlobalHydra.instance().clear()
+            Hydra.create_main_hydra2(task_name=JOB_NAME, config_search_path=search_path)
+            yield
+        finally:
+            restore_gh_from_backup(backup)
 
 
 def config_loader():

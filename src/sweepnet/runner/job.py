@@ -145,15 +145,51 @@ class Run:
         return max(self.experiment.epochs - done, 0)
 
 
+#: config sections that do not change what a run computes: resume ignores them
+NOT_COMPUTED = ("report", "resume")
+
+
+def _computed(cfg: Any) -> dict:
+    """A run's config as plain data, interpolations resolved, without :data:`NOT_COMPUTED`."""
+    from omegaconf import OmegaConf
+
+    container = OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
+    return {k: v for k, v in container.items() if k not in NOT_COMPUTED}
+
+
 def config_digest(cfg: Any) -> str:
-    """A digest of a run's composed config (interpolations resolved): what resume compares."""
+    """A digest of what a run's composed config makes it compute: what resume compares."""
     import hashlib
     import json
 
+    text = json.dumps(_computed(cfg), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def config_changes(run_dir: Path, cfg: Any, limit: int = 5) -> list[str]:
+    """``key: old -> new`` for what differs between the config a run was trained with
+    (its ``.hydra/config.yaml``) and ``cfg`` (at most ``limit``, then how many more)."""
     from omegaconf import OmegaConf
 
-    text = json.dumps(OmegaConf.to_container(cfg, resolve=True), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    try:
+        old = _computed(OmegaConf.create(rundir.saved_config(run_dir)))
+    except Exception:  # unreadable: say the config changed, not how
+        return ["(its saved config cannot be read)"]
+    new = _computed(cfg)
+
+    def flat(node, prefix=""):
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                out.update(flat(value, f"{prefix}{key}."))
+            return out
+        return {prefix[:-1]: node}
+
+    before, after = flat(old), flat(new)
+    keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    lines = [f"{k}: {before.get(k, '(absent)')!r} -> {after.get(k, '(absent)')!r}"
+             for k in keys[:limit]]
+    return lines + ([f"and {len(keys) - limit} more"] if len(keys) > limit else [])
 
 
 def start_run(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run"
@@ -169,7 +205,7 @@ def start_run(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run"
     overrides = clean_overrides(list(overrides))
     digest = config_digest(cfg)
     previous, _, problem = rundir.check_run(run_dir)
-    same = previous is not None and problem is None and \
+    same = previous is not None and problem is None and cfg.get("resume") != "restart" and \
         previous.get("overrides") == overrides and previous.get("config") in (None, digest)
     if same and previous.get("status") == OK:
         log.info(f"{label}: {' '.join(overrides) or '(defaults)'}: already done, skipped")
@@ -210,7 +246,8 @@ def finish_run(run: Run, history=None, error: BaseException | None = None) -> di
         try:
             _keep_trained(run.run_dir, record, run.experiment, history,
                           history.attrs["status"])
-            surface = _surface(run.experiment)
+            with np.errstate(all="ignore"):  # a diverged run's huge weights overflow
+                surface = _surface(run.experiment)
             if surface is not None:
                 rundir.write_surface(run.run_dir, surface)
             if run.cfg.get("baseline") is not None:

@@ -175,9 +175,19 @@ class JobTask:
     """
 
     jobs: list[JobSpec]
+    start_dir: Path  # the command's directory: relative paths mean the same files here
 
     def __call__(self, cfg) -> dict:
+        import contextlib
+
         from hydra.core.hydra_config import HydraConfig
 
-        spec = self.jobs[HydraConfig.get().job.num]
-        return run_jobs([spec], total=len(self.jobs), job_logs=False)[0]
+        from .. import rundir
+
+        hydra = HydraConfig.get()
+        spec = self.jobs[hydra.job.num]
+        # the launcher has opened its log of the job in the job's directory; the plan has
+        # checked that directory, so that file is the only one sweepnet did not write
+        rundir.claim(spec.run_dir, rundir.RUN, expected=[f"{hydra.job.name}.log"])
+        with contextlib.chdir(self.start_dir):  # hydra.job.chdir moved into the job's
+            return run_jobs([spec], total=len(self.jobs), job_logs=False)[0]

@@ -23,7 +23,6 @@ from omegaconf.errors import OmegaConfBaseException
 from ..stacking import stack_key
 from . import checks
 from .build import ConfigError, Experiment, build
-from .checks import LAUNCHERS
 from .compose import compose_config, compose_jobs, config_groups
 from .hydra_api import initialized
 from .progress import Progress
@@ -60,12 +59,28 @@ class Plan:
     command: list[str] = field(default_factory=list)  # the arguments that run it again
     config_dir: str | None = None  # --config-dir, searched before sweepnet's configs
     config_name: str = "config"  # --config-name
+    #: where the command started: relative paths in the config (``dataset.path``) mean
+    #: the same file for every launcher, whatever ``hydra.job.chdir`` says
+    start_dir: Path = field(default_factory=Path.cwd)
 
     @property
     def launcher(self) -> str:
-        """The name of the launcher that runs the jobs (a key of ``checks.LAUNCHERS``)."""
-        target = str(self.root.hydra.launcher.get("_target_", ""))
-        return next((name for name, t in LAUNCHERS.items() if t == target), "stacked")
+        """The name of the launcher option that runs the jobs (``hydra/launcher=NAME``)."""
+        return str(self.root.hydra.runtime.choices.get("hydra/launcher") or "stacked")
+
+
+def parse_overrides(lines: list[str]) -> list:
+    """Hydra's reading of ``key=value`` overrides; what it cannot read is a ConfigError."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        return OverridesParser.create().parse_overrides(lines)
+    except HydraException as error:
+        raise ConfigError(str(error).strip()) from None
+    except ValueError as error:  # Python's own limits, e.g. an integer of 5,000 digits
+        raise ConfigError(f"an override could not be read: {error}".split("; use sys.")[0]) \
+            from None
 
 
 def expand(overrides: list[str], params: dict | None) -> list[list[str]]:
@@ -74,12 +89,11 @@ def expand(overrides: list[str], params: dict | None) -> list[list[str]]:
     Hydra's basic sweeper's rule: ``hydra.sweeper.params`` (a preset's) first,
     then the command line; a key given twice keeps its place and its last value.
     """
-    from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
     lines = [f"{k}={v}" for k, v in (params or {}).items()] + list(overrides)
+    parsed = parse_overrides(lines)
     try:
-        parsed = OverridesParser.create().parse_overrides(lines)
         choices: dict[str, list[str]] = {}
         for override in parsed:
             key = override.get_key_element()
@@ -103,8 +117,9 @@ def _absolute(directory) -> Path:
 
 
 def _task(job: list[str]) -> list[str]:
-    """The overrides of a job that Hydra counts as the task's (not ``hydra.*`` ones)."""
-    return [o for o in job if not o.lstrip("+~").startswith("hydra")]
+    """The overrides that define a job (what its record keeps): not ``hydra.*`` ones, and not
+    ``resume=``, which says how to treat earlier results, not what the job computes."""
+    return [o for o in job if not o.lstrip("+~").startswith(("hydra", "resume="))]
 
 
 def plan(overrides: list[str], multirun: bool = False,
@@ -114,17 +129,12 @@ def plan(overrides: list[str], multirun: bool = False,
     Raises :class:`ConfigError` (with the job's number in a sweep) for anything
     that would fail, before any directory is written.
     """
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
     from hydra.types import RunMode
 
     if config_dir is not None and not Path(config_dir).is_dir():
         raise ConfigError(f"--config-dir {config_dir}: no such directory")
     checks.refuse_code_overrides(list(overrides))
-    try:
-        parsed = OverridesParser.create().parse_overrides(list(overrides))
-    except HydraException as error:
-        raise ConfigError(str(error).strip()) from None
+    parsed = parse_overrides(list(overrides))
     base = [o.input_line for o in parsed if not o.is_sweep_override()]
     with initialized(config_dir):
         root = compose_config(base, with_hydra=True, config_name=config_name)
@@ -147,6 +157,7 @@ def plan(overrides: list[str], multirun: bool = False,
     else:
         checks.check_writable(specs[0].run_dir, "hydra.run.dir")
         checks.check_run_dir(specs[0].run_dir, specs[0].overrides)
+    checks.check_resume(specs)
     command = (["-m"] if multirun else []) + [
         o for o in overrides if not o.startswith("hydra.sweep.dir=")]
     if sweep_dir is not None:  # resolved (a ${now:...} in it included): the resume command

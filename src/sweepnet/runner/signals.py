@@ -10,6 +10,7 @@ epochs, weights and checkpoint. A second one stops at once.
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,6 +31,9 @@ def stop_at_epoch_end(stop: StopAtEpochEnd) -> Iterator[None]:
             raise error
         stop.requested = error
 
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only (sweepnet.sweep() from another thread)
+        return
     previous = {s: signal.signal(s, request) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield

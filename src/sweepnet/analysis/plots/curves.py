@@ -207,11 +207,16 @@ def _check_column(history: pd.DataFrame, column: str) -> None:
     if missing:
         raise ValueError(f"history needs the columns job and epoch; missing: "
                          f"{', '.join(missing)} (columns found: {', '.join(map(str, history))})")
-    has_values = column in history and np.isfinite(
-        pd.to_numeric(history[column], errors="coerce")).any()
-    if not has_values:
-        why = (" (the runs had no validation split: dataset.split.test_size=0)"
-               if column.startswith("val_") else "")
+    def values(name: str) -> pd.Series:
+        return pd.to_numeric(history.get(name, pd.Series(dtype=float)), errors="coerce")
+
+    if not np.isfinite(values(column)).any():
+        if values(column).notna().any() or not np.isfinite(values("loss")).any():
+            why = " (the runs diverged before a finite value)"
+        elif column.startswith("val_"):
+            why = " (the runs had no validation split: dataset.split.test_size=0)"
+        else:
+            why = ""
         raise ValueError(f"history has no finite {column!r} values to plot{why}; "
                          f"columns found: {', '.join(map(str, history))}")
 
