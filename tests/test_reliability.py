@@ -348,3 +348,37 @@ def test_a_run_that_diverged_at_once_says_so_in_its_plot_warning(workdir, capfd,
     assert warnings and all("diverged before a finite value" in w for w in warnings)
     assert not any("no validation split" in w for w in warnings)
 
+
+
+# --------------------------------------------------------------------------- memory
+
+def test_a_training_step_larger_than_memory_is_refused_with_a_batch_size_that_fits(
+        workdir, capsys, monkeypatch):
+    from sweepnet.runner import build
+
+    monkeypatch.setattr(build, "physical_memory", lambda: 400_000)
+    err = refused(short(), capsys, workdir, "takes about", "trainer.batch_size=")
+    fits = err.split("trainer.batch_size=")[1].split()[0]
+    assert main(short(f"trainer.batch_size={fits}", "hydra.run.dir=r")) == 0
+
+
+def test_stacks_are_cut_to_fit_in_memory_and_train_the_same_numbers(workdir, monkeypatch):
+    from sweepnet.runner import pipeline
+
+    args = ("optimizer.lr=0.5,1,1.5,2,2.5", "trainer.epochs=30")
+    whole = sn.sweep(*args, sweep_dir="whole").history.drop(columns="time")
+    one = pipeline.within_memory
+    pieces = []
+    step = None
+
+    def recorded(stack):
+        nonlocal step
+        step = stack[0].experiment.trainer.step_bytes(*stack[0].experiment.X_train.shape)
+        monkeypatch.setattr(pipeline, "physical_memory", lambda: 2 * step * 2)  # two a stack
+        pieces.extend(len(piece) for piece in one(stack))
+        return one(stack)
+
+    monkeypatch.setattr(pipeline, "within_memory", recorded)
+    cut = sn.sweep(*args, sweep_dir="cut").history.drop(columns="time")
+    assert pieces == [2, 2, 1]
+    pd.testing.assert_frame_equal(cut, whole)

@@ -148,6 +148,8 @@ def check_keys(section: Any, allowed: tuple[str, ...], where: str) -> None:
 #: a model's parameters may take at most this share of the machine's memory (gradients,
 #: optimizer state and activations need the rest)
 MEMORY_SHARE = 0.25
+#: the most memory one training step (of a model, or of a whole stack) may take
+STEP_SHARE = 0.5
 
 
 def check_model_size(sizes: list[int], dtype: str, key: str) -> None:
@@ -160,6 +162,21 @@ def check_model_size(sizes: list[int], dtype: str, key: str) -> None:
                           f"({nbytes / 2**30:,.1f} GiB as {dtype}); this machine has "
                           f"{memory / 2**30:,.1f} GiB of memory, and training needs about four "
                           f"times the weights: use smaller layers")
+
+
+def check_step_memory(trainer: Trainer, n_samples: int, n_features: int) -> None:
+    """Refuse a training step that would take more than half the machine's memory
+    (:meth:`~sweepnet.Trainer.step_bytes`), saying which batch size fits."""
+    memory = physical_memory()
+    needed = trainer.step_bytes(n_samples, n_features)
+    if memory is None or needed <= STEP_SHARE * memory:
+        return
+    rows = n_samples if trainer.batch_size is None else min(trainer.batch_size, n_samples)
+    fits = 2 ** int(np.log2(max(1, rows * STEP_SHARE * memory // needed)))
+    raise ConfigError(f"trainer.batch_size: one training step on {rows:,} samples takes about "
+                      f"{needed / 2**30:,.1f} GiB (the activations and their gradients); this "
+                      f"machine has {memory / 2**30:,.1f} GiB of memory: train in mini-batches, "
+                      f"e.g. trainer.batch_size={fits}")
 
 
 def params_name(factory: Any) -> str:
@@ -446,6 +463,7 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
                             training=False)
     except (ShapeError, ValueError) as error:
         raise ConfigError(str(error)) from None
+    check_step_memory(trainer, *X.shape)
     return Experiment(data.X_train, data.y_train, data.X_val, data.y_val, model, trainer, epochs,
                       start_id(model, loss, data.X_train, data.y_train), data.feature_names,
                       data.mean is not None)

@@ -19,8 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..system import physical_memory
 from ..training import DIVERGED, fit_stack
-from .build import build
+from .build import STEP_SHARE, build
 from .job import Run, finish_run, keep_interrupted, start_run
 from .observers import Observer, StopAtEpochEnd
 from .plan import JobSpec, stack_group
@@ -75,7 +76,7 @@ def run_jobs(specs: Sequence[JobSpec], observers: Sequence[Observer] = (),
         if isinstance(run, Run):
             group = stack_group(run.experiment)
             stacks.setdefault(group if group is not None else id(run), []).append(run)
-    queue = list(stacks.values())
+    queue = [piece for stack in stacks.values() for piece in within_memory(stack)]
     while queue:
         stack = queue.pop(0)
         try:
@@ -89,6 +90,24 @@ def run_jobs(specs: Sequence[JobSpec], observers: Sequence[Observer] = (),
                     run.experiment.trainer.set_state(run.resumed)
             queue[:0] = [[run] for run in stack]
     return [run.record if isinstance(run, Run) else run for run in runs]
+
+
+def within_memory(stack: list[Run]) -> list[list[Run]]:
+    """``stack`` cut, in order, into stacks whose training step takes at most
+    :data:`~sweepnet.runner.build.STEP_SHARE` of the machine's memory (the models of a
+    stack never interact: the cut changes no number)."""
+    budget = physical_memory()
+    if budget is None or len(stack) == 1:
+        return [stack]
+    pieces, used = [[]], 0
+    for run in stack:
+        need = run.experiment.trainer.step_bytes(*run.experiment.X_train.shape)
+        if pieces[-1] and used + need > STEP_SHARE * budget:
+            pieces.append([])
+            used = 0
+        pieces[-1].append(run)
+        used += need
+    return pieces
 
 
 class _StackFailed(Exception):
