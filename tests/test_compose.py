@@ -11,7 +11,7 @@ from sweepnet.runner.plan import plan
 SWEEPS = {
     "values": [["optimizer.lr=0.1", "seed=0"], ["optimizer.lr=2", "seed=3"]],
     "lists and nested keys": [["model.hidden=[4,4]", "dataset.split.test_size=0.3"],
-                              ["model.hidden=[8]", "dataset.split.standardize=true"]],
+                              ["model.hidden=[8]", "dataset.split.scale=standard"]],
     "group choices": [["optimizer=adam", "optimizer.lr=0.01"], ["optimizer=sgd"],
                       ["loss=mse", "model.output=null"], ["dataset=circles", "seed=2"]],
     "preset with interpolations": [["experiment=lr_sweep", "optimizer.lr=0.5"],

@@ -93,3 +93,36 @@ def test_a_curve_too_short_to_tell_is_still_descending():
     verdict = judge(read_curve(np.linspace(0.7, 0.4, 5)))
     assert verdict.ending == "descending" and verdict.convergence_epoch is None
     assert math.isclose(verdict.level, 0.4)
+
+
+def test_a_scheduled_run_is_read_on_the_time_its_rates_add_up_to():
+    """A learning-rate schedule makes time run slower as the rate decays: the same τ curve,
+    sampled at the τ a decaying rate reaches, shows its plateau where the label puts it in
+    the reading, in the plateaus table and on the lr x epoch axis."""
+    import pandas as pd
+
+    from labelled_curves import ONSET, TWO, _between, _drops
+    from sweepnet.analysis.curves import analyze
+    from sweepnet.analysis.plots.curves import on_lr_time
+
+    epochs = np.arange(1, 5001)
+    lr = 2.0 / epochs ** 0.25  # invscaling's shape
+    tau = np.cumsum(lr) - lr / 2
+    loss = _drops(tau, 0.05, TWO, ONSET)
+    label = _between(ONSET, TWO[0], 0.35)
+    (plateau,) = read_curve(loss, 1, lr=lr).plateaus
+    assert label.start / TIME_TOLERANCE <= tau[plateau.start - 1] <= label.start * TIME_TOLERANCE
+    assert label.end / TIME_TOLERANCE <= tau[plateau.end - 1] <= label.end * TIME_TOLERANCE
+    history = pd.DataFrame({"job": 0, "epoch": epochs, "loss": loss, "lr": lr})
+    summary = pd.DataFrame({"job": [0], "status": ["ok"], "effective_lr": [2.0],
+                            "updates_per_epoch": [1]})
+    _, plateaus = analyze(history, summary)
+    assert plateaus["start_lr_time"].tolist() == [tau[plateau.start - 1]]
+    assert plateaus["end_lr_time"].tolist() == [tau[plateau.end - 1]]
+    timed, _, timed_plateaus = on_lr_time(history, summary, plateaus)
+    np.testing.assert_allclose(timed["epoch"], tau, rtol=1e-12)
+    np.testing.assert_allclose(timed_plateaus[["start", "end"]].to_numpy()[0],
+                               tau[[plateau.start - 1, plateau.end - 1]], rtol=1e-12)
+    constant = history.drop(columns="lr")  # without its rates the run would be misplaced
+    timed, _, _ = on_lr_time(constant, summary, None)
+    np.testing.assert_allclose(timed["epoch"], 2.0 * (epochs - 0.5))

@@ -6,14 +6,14 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_breast_cancer
+from sklearn.datasets import load_breast_cancer, load_iris
 
 from sweepnet import registry
 from sweepnet.datasets import DatasetError, Split, check_labels, split
-from sweepnet.datasets.builtin import breast_cancer, circles, digits, moons, toy
+from sweepnet.datasets.builtin import breast_cancer, circles, digits, iris, moons, toy
 from sweepnet.datasets.csv import csv
 
-BUILTINS = ["moons", "circles", "breast_cancer", "digits", "toy"]
+BUILTINS = ["moons", "circles", "breast_cancer", "digits", "iris", "toy"]
 
 
 # -- built-ins -------------------------------------------------------------------
@@ -22,6 +22,8 @@ def test_builtin_shapes_dtypes_and_labels(name):
     X, y = registry.datasets.get(name)()
     if name == "breast_cancer":  # a frame: its columns name the features
         assert X.columns[0] == "mean radius"
+    if name == "iris":
+        assert X.columns[0] == "sepal length (cm)"
     X = np.asarray(X)
     assert X.ndim == 2 and X.dtype == np.float64 and np.all(np.isfinite(X))
     assert y.shape[0] == X.shape[0]
@@ -35,7 +37,7 @@ def test_builtin_shapes_dtypes_and_labels(name):
 
 def test_every_entry_point_resolves_to_the_function():
     expected = {"moons": moons, "circles": circles, "breast_cancer": breast_cancer,
-                "digits": digits, "toy": toy, "csv": csv}
+                "digits": digits, "iris": iris, "toy": toy, "csv": csv}
     for name, function in expected.items():
         assert registry.datasets.get(name) is function
 
@@ -55,6 +57,9 @@ def test_builtin_sizes():
     X, y = breast_cancer()
     assert X.shape == (569, 30) and np.bincount(y).tolist() == [212, 357]  # 0 = malignant
     assert digits()[0].shape == (1797, 64)
+    X, y = iris()
+    assert X.shape == (150, 4) and np.bincount(y).tolist() == [50, 50, 50]
+    np.testing.assert_array_equal(X.to_numpy(), load_iris().data)
 
 
 def test_digits_n_class():
@@ -315,24 +320,46 @@ def test_split_stratifies():
     for part in (parts.y_train, parts.y_val):
         assert abs(part.mean() - full) <= 1 / len(part)
     assert parts.X_train.dtype == parts.X_val.dtype == np.float64
-    assert parts.mean is None and parts.scale is None
+    assert parts.scaling == "none" and parts.offset is None and parts.scale is None
 
 
 def test_split_standardizes_with_training_statistics_only():
     X, y = breast_cancer()
-    parts = split(X, y, standardize=True, seed=0)
+    parts = split(X, y, scale="standard", seed=0)
+    assert parts.scaling == "standard"
     np.testing.assert_allclose(parts.X_train.mean(axis=0), 0, atol=1e-10)
     np.testing.assert_allclose(parts.X_train.std(axis=0), 1, rtol=1e-10)
     assert not np.allclose(parts.X_val.mean(axis=0), 0, atol=1e-6)
     raw = split(X, y, seed=0)
-    np.testing.assert_allclose(parts.mean, raw.X_train.mean(axis=0))
+    np.testing.assert_allclose(parts.offset, raw.X_train.mean(axis=0))
     np.testing.assert_allclose(parts.scale, raw.X_train.std(axis=0))
-    np.testing.assert_allclose(parts.X_val, (raw.X_val - parts.mean) / parts.scale)
+    np.testing.assert_allclose(parts.X_val, (raw.X_val - parts.offset) / parts.scale)
+
+
+def test_split_minmax_maps_the_training_range_onto_0_1():
+    X, y = breast_cancer()
+    parts = split(X, y, scale="minmax", seed=0)
+    raw = split(X, y, seed=0)
+    assert parts.scaling == "minmax"
+    np.testing.assert_allclose(parts.X_train.min(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(parts.X_train.max(axis=0), 1, rtol=1e-12)
+    low, high = raw.X_train.min(axis=0), raw.X_train.max(axis=0)
+    np.testing.assert_allclose(parts.offset, low)
+    np.testing.assert_allclose(parts.scale, high - low)
+    np.testing.assert_allclose(parts.X_val, (raw.X_val - low) / (high - low), rtol=1e-12)
+    assert parts.X_val.min() < 0 or parts.X_val.max() > 1  # validation is not refitted
+
+
+def test_split_refuses_an_unknown_scale():
+    X, y = moons(50)
+    with pytest.raises(DatasetError, match="scale must be one of none, standard, minmax, "
+                                           "got 'robust'"):
+        split(X, y, scale="robust")
 
 
 def test_split_without_validation_set():
     X, y = moons(50)
-    parts = split(X, y, test_size=0, standardize=True)
+    parts = split(X, y, test_size=0, scale="standard")
     assert parts.X_val is None and parts.y_val is None
     assert parts.X_train.shape == (50, 2) and len(parts.y_train) == 50
     np.testing.assert_allclose(parts.X_train.mean(axis=0), 0, atol=1e-12)

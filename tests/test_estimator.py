@@ -45,7 +45,7 @@ def test_loss_curve_equals_mlpclassifiers_on_tutorial_003(moons):
     X, y = moons
     settings = dict(hidden_layer_sizes=(16,), batch_size=len(X), random_state=99)
     reference = mlp_classifier(X, y, learning_rate_init=1.0, max_iter=1000, **settings)
-    ours = NetClassifier(optimizer="sgd", lr=1.0, epochs=1000, **settings).fit(X, y)
+    ours = NetClassifier(optimizer="sgd", lr=1.0, epochs=1000, alpha=0.0, **settings).fit(X, y)
     assert ours.n_iter_ == reference.n_iter_ == 420  # both stop by tol=1e-4
     np.testing.assert_allclose(ours.loss_curve_, reference.loss_curve_, rtol=0, atol=1e-10)
     for layer, coef in zip([ours.model_[0], ours.model_[2]], reference.coefs_):
@@ -61,12 +61,50 @@ def test_early_stopping_stops_at_mlpclassifiers_epoch(moons, random_state):
                     early_stopping=True, validation_fraction=0.2, n_iter_no_change=5,
                     tol=1e-3)
     reference = mlp_classifier(X, y, learning_rate_init=0.2, max_iter=300, **settings)
-    ours = NetClassifier(optimizer="sgd", lr=0.2, epochs=300, **settings).fit(X, y)
+    ours = NetClassifier(optimizer="sgd", lr=0.2, epochs=300, alpha=0.0, **settings).fit(X, y)
     assert ours.n_iter_ == reference.n_iter_ < 300
     np.testing.assert_allclose(ours.loss_curve_, reference.loss_curve_, rtol=0, atol=1e-10)
     np.testing.assert_allclose(ours.validation_scores_, reference.validation_scores_)
     assert len(ours.validation_loss_curve_) == ours.n_iter_
     np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-10)
+
+
+STRATEGIES = {  # MLPClassifier's settings -> NetClassifier's: schedules, L2, its Adam
+    "invscaling nesterov": (dict(solver="sgd", learning_rate="invscaling", power_t=0.3,
+                                 momentum=0.9, nesterovs_momentum=True, learning_rate_init=0.2),
+                            dict(optimizer="sgd", schedule="invscaling", power_t=0.3, lr=0.2,
+                                 optimizer_params={"momentum": 0.9, "nesterov": True})),
+    "adaptive": (dict(solver="sgd", learning_rate="adaptive", momentum=0.0,
+                      learning_rate_init=0.5, tol=1e-3, n_iter_no_change=3),
+                 dict(optimizer="sgd", schedule="adaptive", lr=0.5, tol=1e-3,
+                      n_iter_no_change=3)),
+    "l2 on partial batches": (dict(solver="sgd", momentum=0.5, nesterovs_momentum=False,
+                                   learning_rate_init=0.1, alpha=0.05, batch_size=96),
+                              dict(optimizer="sgd", lr=0.1, alpha=0.05, batch_size=96,
+                                   optimizer_params={"momentum": 0.5})),
+    "adam, defaults": (dict(), dict()),
+    "adam, early stopping": (dict(learning_rate_init=0.01, early_stopping=True,
+                                  n_iter_no_change=4),
+                             dict(lr=0.01, early_stopping=True, n_iter_no_change=4)),
+}
+
+
+@pytest.mark.parametrize("theirs, ours", STRATEGIES.values(), ids=STRATEGIES.keys())
+def test_schedules_l2_and_adam_equal_mlpclassifiers(moons, theirs, ours):
+    X, y = moons
+    common = dict(hidden_layer_sizes=(16,), random_state=3, max_iter=150)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = MLPClassifier(**common, **theirs).fit(X, y)
+    common["epochs"] = common.pop("max_iter")
+    clf = NetClassifier(**common, **ours).fit(X, y)
+    assert clf.n_iter_ == reference.n_iter_
+    np.testing.assert_allclose(clf.loss_curve_, reference.loss_curve_, rtol=0, atol=1e-10)
+    for layer, coef in zip([clf.model_[0], clf.model_[2]], reference.coefs_):
+        np.testing.assert_allclose(layer.weight, coef, rtol=0, atol=1e-10)
+    if theirs.get("learning_rate") == "adaptive":
+        assert clf.history_["lr"].iloc[-1] < 0.5 / 5  # it fell at least twice
+        assert clf.trainer_.optimizer.lr == pytest.approx(reference._optimizer.learning_rate)
 
 
 def test_warm_start_continues_epochs_and_optimizer_state(moons):

@@ -150,3 +150,32 @@ def test_whole_network_gradient_matches_central_differences(rng):
     for i, name, param in list(model.parameters()):
         analytic = model[i].grads[name].copy()
         assert relative_error(analytic, numerical_gradient(objective, param)) < TOL, (i, name)
+
+
+@pytest.mark.parametrize("models", [None, 3])
+def test_the_l2_gradient_is_the_penaltys_derivative(rng, models):
+    """regularization: dL/dW += α W / n is the derivative of 0.5 α Σ‖W‖² / n, per model in a
+    stack (each model its own α), and biases get nothing."""
+    from sweepnet.regularization import add_l2_gradient, l2_penalty
+
+    layers = [sn.Linear(3, 4, rng=1), sn.ReLU(), sn.Linear(4, 2, rng=2)]
+    if models is not None:
+        layers = [layer.for_stack([layer] * models) if layer.params else layer
+                  for layer in layers]
+    alpha = 0.3 if models is None else np.array([0.3, 1.0, 0.0])
+    n = 7
+    for layer in layers:
+        layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
+    add_l2_gradient(layers, alpha, n, models)
+    pick = np.ones(models) if models is not None else 1.0  # weights of each model's sum
+
+    def objective():
+        return float(np.sum(l2_penalty(layers, alpha, n, models) * pick))
+
+    for layer in layers:
+        for key, param in layer.params.items():
+            numeric = numerical_gradient(objective, param)
+            if key == "bias":
+                assert not layer.grads[key].any() and np.allclose(numeric, 0)
+            else:
+                assert relative_error(layer.grads[key], numeric) < TOL

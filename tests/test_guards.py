@@ -57,15 +57,28 @@ def test_adam_follows_its_formula_with_bias_correction():
         np.testing.assert_allclose(found[name], theta, rtol=1e-12, atol=1e-14)
 
 
+def test_adam_sklearn_variant_adds_eps_to_the_uncorrected_root():
+    lr, (b1, b2), eps = 0.05, (0.8, 0.95), 1e-3  # a large eps: the variants differ
+    start, grads, found = run_steps(sn.Adam(lr, betas=(b1, b2), eps=eps, variant="sklearn"))
+    for name, theta in start.items():
+        theta, m, v = theta.copy(), np.zeros_like(theta), np.zeros_like(theta)
+        for t, g in enumerate(grads, start=1):
+            m = b1 * m + (1 - b1) * g[name]
+            v = b2 * v + (1 - b2) * g[name] ** 2
+            theta = theta - lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (np.sqrt(v) + eps)
+        np.testing.assert_allclose(found[name], theta, rtol=1e-12, atol=1e-14)
+    _, _, pytorch = run_steps(sn.Adam(lr, betas=(b1, b2), eps=eps))
+    assert not np.allclose(pytorch["weight"], found["weight"], rtol=1e-6)
+
+
 @pytest.mark.parametrize("nesterov", [False, True])
-def test_sgd_decays_weights_not_biases_and_follows_its_momentum_formula(nesterov):
-    lr, mu, decay = 0.1, 0.7, 0.3
-    start, grads, found = run_steps(sn.SGD(lr, momentum=mu, nesterov=nesterov,
-                                           weight_decay=decay))
+def test_sgd_follows_its_momentum_formula(nesterov):
+    lr, mu = 0.1, 0.7
+    start, grads, found = run_steps(sn.SGD(lr, momentum=mu, nesterov=nesterov))
     for name, theta in start.items():
         theta, velocity = theta.copy(), np.zeros_like(theta)
         for g in grads:
-            grad = g[name] + (decay * theta if name == "weight" else 0.0)
+            grad = g[name]
             velocity = mu * velocity - lr * grad
             theta = theta + (mu * velocity - lr * grad if nesterov else velocity)
         np.testing.assert_allclose(found[name], theta, rtol=1e-12, atol=1e-14)

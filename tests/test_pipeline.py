@@ -66,7 +66,7 @@ def test_a_launcher_config_reached_through_the_search_path_cannot_run_code(workd
 def test_a_config_dir_adds_options_to_the_groups(workdir):
     (workdir / "conf" / "optimizer").mkdir(parents=True)
     (workdir / "conf" / "optimizer" / "heavy.yaml").write_text(
-        "name: sgd\nlr: 0.3\nmomentum: 0.5\nnesterov: false\nweight_decay: 0.0\n")
+        "name: sgd\nlr: 0.3\nmomentum: 0.5\nnesterov: false\n")
     checked = plan(["optimizer=heavy", "trainer.epochs=2"], config_dir="conf")
     (job,) = checked.jobs
     assert job.cfg.optimizer.momentum == 0.5 and checked.command[:2] == [

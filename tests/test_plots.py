@@ -379,6 +379,24 @@ def test_facets_share_y_within_a_row_and_x_within_a_column_with_fixed_ticks(seed
     assert [bool(ax.get_xticklabels()) for ax in axes] == [False] * 3 + [True] * 3
 
 
+@pytest.mark.parametrize("short_epochs, own_axis", [(10, True), (30, False)])
+def test_a_column_of_much_shorter_runs_gets_its_own_epoch_axis(seeded, tmp_path,
+                                                               short_epochs, own_axis):
+    """scikit-learn's gallery trains digits for 15 epochs beside 400: on one shared axis
+    its curves would be a vertical line at the left (OWN_X_AXIS = 4)."""
+    history = seeded.history.copy()
+    short = history["job"].isin(seeded.summary.loc[seeded.summary["model.hidden"] == "[4]",
+                                                    "job"])
+    history = history[~short | (history["epoch"] <= short_epochs)]
+    fig = plot_curves(history, seeded.summary, seeded.plateaus, seeded.roles(),
+                      tmp_path / "loss.png")
+    axes = panels(fig)  # columns: [4], [16], [64]
+    assert bool(axes[0].get_xlim()[1] < short_epochs * 1.1) == own_axis
+    assert axes[1].get_xlim() == axes[2].get_xlim()
+    assert axes[0].get_xlim() == axes[3].get_xlim()  # a column shares its axis
+    assert axes[1].get_xlim()[1] >= EPOCHS
+
+
 def test_facets_are_titled_with_their_values_in_natural_order(seeded, tmp_path):
     fig = plot_curves(seeded.history, seeded.summary, seeded.plateaus, seeded.roles(),
                       tmp_path / "loss.png")
@@ -812,10 +830,10 @@ def test_a_single_run_is_labelled_by_what_defines_it(lr_sweep, tmp_path):
     assert not any("2026" in label for label in labels)
 
 
-def test_decision_axes_carry_the_feature_names_and_say_standardized(blobs, tmp_path):
+def test_decision_axes_carry_the_feature_names_and_how_they_were_scaled(blobs, tmp_path):
     X, y = blobs
     surface = decision_surface(probability(np.array([2.0, 1.0])), X, y, points=30,
-                               names=["radius_mean", "texture_mean"], standardized=True)
+                               names=["radius_mean", "texture_mean"], scaling="standard")
     fig = plot_decision_boundary(surface, path=tmp_path / "d.png")
     (ax,) = panels(fig)
     assert ax.get_xlabel() == "radius_mean (standardized)"
@@ -823,6 +841,9 @@ def test_decision_axes_carry_the_feature_names_and_say_standardized(blobs, tmp_p
     plain = plot_decision_boundary(decision_surface(probability(np.array([2.0, 1.0])), X, y,
                                                     points=30))
     assert panels(plain)[0].get_xlabel() == "feature 1"
+    minmax = plot_decision_boundary(decision_surface(probability(np.array([2.0, 1.0])), X, y,
+                                                     points=30, scaling="minmax"))
+    assert panels(minmax)[0].get_xlabel() == "feature 1 (min-max scaled)"
 
 
 def test_each_class_stands_out_from_the_output_image_on_its_side(blobs, tmp_path):

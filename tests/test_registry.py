@@ -14,7 +14,7 @@ from sweepnet.registry import RegistryError
     ("layer", {"linear", "relu", "leaky_relu", "sigmoid", "tanh", "identity", "softmax"}),
     ("loss", {"bce", "bce_with_logits", "cross_entropy", "mse"}),
     ("optimizer", {"sgd", "adam"}),
-    ("dataset", {"moons", "circles", "breast_cancer", "digits", "toy", "csv"}),
+    ("dataset", {"moons", "circles", "breast_cancer", "digits", "iris", "toy", "csv"}),
 ])
 def test_builtins_are_declared_through_entry_points(kind, names):
     reg = registry.REGISTRIES[kind]

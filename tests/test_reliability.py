@@ -213,7 +213,7 @@ CSV_TEXT = "a,b,y\n" + "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(40))
 BAD_CSV = {  # case: (file name, bytes, what the message says)
     "infinite value": ("d.csv", CSV_TEXT.replace("3,", "inf,", 1).encode(), "infinite"),
     "huge values": ("d.csv", CSV_TEXT.replace("3,", "1e300,", 1).encode(),
-                    "after standardizing"),
+                    "after scaling"),
     "duplicate header": ("d.csv", CSV_TEXT.replace("a,b,y", "a,a,y").encode(),
                          "names column(s) 'a' more than once"),
     "long line": ("d.csv", CSV_TEXT.encode() + b"1" * 1_100_000 + b",1,1\n",

@@ -58,6 +58,8 @@ def test_every_shipped_config_composes_and_builds(group, option, breast_cancer_c
         overrides.append("model.output=null")
     if option == "cross_entropy":
         overrides += ["dataset=digits", "dataset.n_class=10"]
+    if group == "dataset" and option == "iris":  # three classes
+        overrides += ["loss=cross_entropy", "model.output=null"]
     if option == "csv":
         overrides += [f"dataset.path={breast_cancer_csv}", "dataset.target=diagnosis",
                       "dataset.positive=M"]
@@ -591,9 +593,14 @@ STACKED_SWEEPS = {
     "adam with betas, float32": [
         "optimizer=adam", "optimizer.lr=0.01,0.05", "optimizer.betas=[0.9,0.999],[0.8,0.99]",
         "trainer.dtype=float32", "trainer.epochs=12", "trainer.batch_size=64"],
-    "momentum and nesterov, weight decay": [
+    "momentum and nesterov, L2 penalty, invscaling": [
         "optimizer.lr=0.1,0.5", "optimizer.momentum=0.5,0.9", "optimizer.nesterov=false,true",
-        "optimizer.weight_decay=0.001", "trainer.epochs=10"],
+        "trainer.alpha=0.01,0.1", "trainer.schedule=invscaling", "trainer.batch_size=48",
+        "trainer.epochs=10"],
+    "adam, scikit-learn's variant, adaptive rates": [
+        "optimizer=adam", "optimizer.variant=sklearn", "optimizer.lr=0.01,0.1",
+        "trainer.schedule=adaptive", "trainer.early_stopping=true", "trainer.tol=0.01",
+        "trainer.n_iter_no_change=2", "trainer.epochs=40"],
     "per-job epoch budgets (experiment=lr_sweep)": [
         "experiment=lr_sweep", "trainer.epochs='${epochs_for_budget:20,${optimizer.lr}}'"],
     "a diverging member": [
@@ -605,7 +612,7 @@ STACKED_SWEEPS = {
     "tutorial 001's loader: drop_last, cumulative shuffling from the weights' generator": [
         "experiment=tutorial_001", "seed=9,10", "optimizer.lr=0.1,0.3", "baseline=null"],
     "breast cancer, standardized, validation": [
-        "dataset=breast_cancer", "dataset.split.standardize=true", "optimizer.lr=0.1,1",
+        "dataset=breast_cancer", "dataset.split.scale=standard", "optimizer.lr=0.1,1",
         "seed=0,1", "trainer.batch_size=64", "trainer.epochs=5"],
 }
 

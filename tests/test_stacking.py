@@ -27,14 +27,16 @@ def moons(seed, n=200, val=True):
 
 def make(lr=0.5, seed=0, optimizer="sgd", batch_size=32, dtype=np.float64, sizes=(2, 16, 1),
          activation="relu", output="sigmoid", loss=None, shuffle=True, drop_last=False,
-         shared_rng=False, stopping=None, **settings):
+         shared_rng=False, stopping=None, alpha=0.0, schedule="constant", power_t=0.5,
+         **settings):
     # shared_rng: one RandomState draws the weights, then the batch orders
     rng = np.random.RandomState(seed) if shared_rng else seed
     model = mlp(list(sizes), activation=activation, output=output, seed=rng, dtype=dtype)
     opt = sn.SGD(lr=lr, **settings) if optimizer == "sgd" else sn.Adam(lr=lr, **settings)
     return sn.Trainer(model, loss or sn.BCE(), opt, batch_size=batch_size, shuffle=shuffle,
                       seed=rng, drop_last=drop_last,
-                      early_stopping=None if stopping is None else sn.EarlyStopping(**stopping))
+                      early_stopping=None if stopping is None else sn.EarlyStopping(**stopping),
+                      alpha=alpha, schedule=sn.Schedule(schedule, power_t))
 
 
 def assert_stack_equals_alone(specs, data, epochs, **common):
@@ -80,20 +82,38 @@ def test_drop_last_and_batch_orders_from_the_weights_generator(shuffle):
 
 
 @pytest.mark.parametrize("settings", [{"momentum": 0.9}, {"momentum": 0.9, "nesterov": True},
-                                      {"weight_decay": 1e-3},
-                                      {"momentum": 0.5, "weight_decay": 1e-2}])
-def test_momentum_nesterov_and_weight_decay_per_model(settings):
+                                      {"alpha": 1e-1},
+                                      {"momentum": 0.5, "alpha": 1.0}])
+def test_momentum_nesterov_and_l2_penalty_per_model(settings):
     specs = [{**s, **{k: v * (1 - 0.08 * i) if not isinstance(v, bool) else v
                       for k, v in settings.items()}} for i, s in enumerate(GRID)]
     assert_stack_equals_alone(specs, [moons(s["seed"]) for s in specs], [15] * len(specs))
 
 
-def test_adam_with_per_model_betas_and_eps():
-    specs = [{"lr": lr, "seed": seed, "betas": (b1, 0.999), "eps": eps}
-             for lr, seed, b1, eps in [(0.01, 0, 0.9, 1e-8), (0.05, 1, 0.8, 1e-7),
-                                       (0.001, 2, 0.95, 1e-8), (0.1, 0, 0.9, 1e-6)]]
+@pytest.mark.parametrize("variant", ["pytorch", "sklearn"])
+def test_adam_with_per_model_betas_and_eps(variant):
+    specs = [{"lr": lr, "seed": seed, "betas": (b1, 0.999), "eps": eps, "alpha": alpha}
+             for lr, seed, b1, eps, alpha in [(0.01, 0, 0.9, 1e-8, 0.2), (0.05, 1, 0.8, 1e-7, 0.1),
+                                              (0.001, 2, 0.95, 1e-8, 1.0),
+                                              (0.1, 0, 0.9, 1e-6, 0.01)]]
     assert_stack_equals_alone(specs, [moons(s["seed"]) for s in specs], [20] * len(specs),
-                              optimizer="adam")
+                              optimizer="adam", variant=variant)
+
+
+def test_learning_rate_schedules_per_model():
+    invscaling = [{**s, "power_t": 0.25 if i % 2 else 0.5} for i, s in enumerate(GRID)]
+    for power_t in (0.25, 0.5):  # power_t is part of the stack key: one stack each
+        specs = [s for s in invscaling if s["power_t"] == power_t]
+        assert_stack_equals_alone(specs, [moons(s["seed"]) for s in specs], [25] * len(specs),
+                                  schedule="invscaling", momentum=0.9)
+    # adaptive: the rate falls by 5 each time the stopping rule fires, model by model
+    alone = assert_stack_equals_alone(GRID, [moons(s["seed"]) for s in GRID], [120] * len(GRID),
+                                      schedule="adaptive",
+                                      stopping={"tol": 1e-2, "n_iter_no_change": 3})
+    lowered = [sorted(set(h["lr"].round(12))) for h, _ in alone]
+    assert any(len(rates) > 2 for rates in lowered)  # several drops somewhere
+    for rates, spec in zip(lowered, GRID):
+        assert all(np.isclose(r * 5 ** k, spec["lr"]) for k, r in enumerate(rates[::-1]))
 
 
 def test_per_model_epoch_budgets_leave_the_stack():

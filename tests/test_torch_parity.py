@@ -29,10 +29,12 @@ def twin_models():
     return model, net
 
 
-def run_both(data, ours, make_theirs, batch_size=16):
+def run_both(data, ours, make_theirs, batch_size=16, alpha=0.0):
+    """``alpha``: sweepnet's L2 penalty, against torch's autograd of the penalized loss."""
     X, y = data
     model, net = twin_models()
-    trainer = sn.Trainer(model, sn.BCE(), ours, batch_size=batch_size, shuffle=False)
+    trainer = sn.Trainer(model, sn.BCE(), ours, batch_size=batch_size, shuffle=False,
+                         alpha=alpha)
     opt = make_theirs(net)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     epochs = STEPS * batch_size // len(X)
@@ -42,8 +44,12 @@ def run_both(data, ours, make_theirs, batch_size=16):
         total = 0.0
         for i in range(0, len(X), batch_size):
             opt.zero_grad()
-            loss = torch.nn.functional.binary_cross_entropy(net(Xt[i:i + batch_size]),
-                                                            yt[i:i + batch_size])
+            xb = Xt[i:i + batch_size]
+            loss = torch.nn.functional.binary_cross_entropy(net(xb), yt[i:i + batch_size])
+            if alpha:
+                squares = sum((p ** 2).sum() for n, p in net.named_parameters()
+                              if n.endswith("weight"))
+                loss = loss + 0.5 * alpha * squares / len(xb)
             loss.backward()
             opt.step()
             total += loss.item() * len(Xt[i:i + batch_size])
@@ -67,14 +73,33 @@ def test_sgd_matches_torch(data, momentum, nesterov):
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]
 
 
-def test_sgd_weight_decay_matches_torch_with_undecayed_biases(data):
+@pytest.mark.parametrize("batch_size", [16, 24])  # 64 samples: 24 leaves a batch of 16
+def test_l2_penalty_matches_torch_autograd_of_the_penalized_loss(data, batch_size):
+    run_both(data, sn.SGD(0.3, momentum=0.5),
+             lambda net: torch.optim.SGD(net.parameters(), lr=0.3, momentum=0.5),
+             batch_size=batch_size, alpha=0.4)
+
+
+def test_l2_penalty_on_full_batches_is_torchs_weight_decay_on_the_weights(data):
     def make(net):
         weights = [p for n, p in net.named_parameters() if n.endswith("weight")]
         biases = [p for n, p in net.named_parameters() if n.endswith("bias")]
         return torch.optim.SGD([{"params": weights, "weight_decay": 0.01},
                                 {"params": biases, "weight_decay": 0.0}], lr=0.3)
 
-    run_both(data, sn.SGD(0.3, weight_decay=0.01), make)
+    X, y = data
+    model, net = twin_models()
+    sn.Trainer(model, sn.BCE(), sn.SGD(0.3), batch_size=16, shuffle=False,
+               alpha=0.01 * 16).fit(X, y, 30)  # alpha / batch = weight_decay
+    opt, Xt, yt = make(net), torch.from_numpy(X), torch.from_numpy(y)
+    for _ in range(30):
+        for i in range(0, len(X), 16):
+            opt.zero_grad()
+            torch.nn.functional.binary_cross_entropy(net(Xt[i:i + 16]), yt[i:i + 16]).backward()
+            opt.step()
+    for ours_layer, theirs in zip([model[0], model[2]], [net[0], net[2]]):
+        np.testing.assert_allclose(ours_layer.weight, theirs.weight.detach().numpy().T,
+                                   rtol=0, atol=1e-10)
 
 
 @pytest.mark.parametrize("lr, betas", [(0.01, (0.9, 0.999)), (0.05, (0.8, 0.99))])

@@ -166,7 +166,7 @@ def test_tutorial_001_deep_printed_epochs_continue_the_notebooks_random_state():
     from sweepnet.datasets import split
 
     data = split(*load_breast_cancer(return_X_y=True), test_size=0.2, stratify=False, seed=9,
-                 standardize=True)
+                 scale="standard")
     rng = np.random.RandomState(9)
 
     def trainer(sizes):

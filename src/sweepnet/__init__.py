@@ -21,6 +21,7 @@ _WHERE = {
     "mlp": ".models",
     "stack_key": ".stacking",
     "EarlyStopping": ".stopping",
+    "Schedule": ".schedules",
     "sweep": ".runner.api",  # Hydra
     "NetClassifier": ".estimator",  # scikit-learn
 }

@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from . import registry
 from .losses import BCE, BCEWithLogits, CrossEntropy
 from .models import mlp
+from .schedules import Schedule
 from .stopping import EarlyStopping
 from .training import DIVERGED, Trainer
 
@@ -47,11 +48,19 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         logit), ``cross_entropy`` (one logit per class); ``"auto"``: ``bce`` for
         two classes, ``cross_entropy`` for more, as ``MLPClassifier``.
     optimizer : str, default="adam"
-        An optimizer name from the registry (``sgd``, ``adam``).
+        An optimizer name from the registry (``sgd``, ``adam``); ``adam`` is
+        scikit-learn's variant here unless ``optimizer_params`` say otherwise.
     lr : float, default=0.001
-        The optimizer's learning rate (``learning_rate_init``).
+        The optimizer's initial learning rate (``learning_rate_init``).
     optimizer_params : dict, optional
         Its other arguments, e.g. ``{"momentum": 0.9}`` for ``sgd``.
+    schedule : {"constant", "invscaling", "adaptive"}, default="constant"
+        How the rate changes between epochs (``learning_rate``;
+        :mod:`sweepnet.schedules`).
+    power_t : float, default=0.5
+        ``invscaling``'s exponent.
+    alpha : float, default=0.0001
+        L2 penalty (:mod:`sweepnet.regularization`).
     batch_size : int, "auto" or None, default="auto"
         ``"auto"``: ``min(200, n_samples)``, as scikit-learn; None: full batch.
     epochs : int, default=200
@@ -88,7 +97,8 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", output="auto",
                  loss="auto", optimizer="adam", lr=0.001,
-                 optimizer_params=None, batch_size="auto", epochs=200, init="glorot_uniform",
+                 optimizer_params=None, schedule="constant", power_t=0.5, alpha=0.0001,
+                 batch_size="auto", epochs=200, init="glorot_uniform",
                  shuffle=True, random_state=None, early_stopping=False,
                  validation_fraction=0.1, tol=1e-4, n_iter_no_change=10, warm_start=False):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -98,6 +108,9 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         self.optimizer = optimizer
         self.lr = lr
         self.optimizer_params = optimizer_params
+        self.schedule = schedule
+        self.power_t = power_t
+        self.alpha = alpha
         self.batch_size = batch_size
         self.epochs = epochs
         self.init = init
@@ -172,8 +185,11 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         sizes = [n_features, *_widths(self.hidden_layer_sizes), outputs]
         model = mlp(sizes, activation=self.activation, output=output,
                     init=self.init, seed=rng)
-        optimizer = registry.optimizers.get(self.optimizer)(
-            lr=self.lr, **(self.optimizer_params or {}))
+        params = dict(self.optimizer_params or {})
+        factory = registry.optimizers.get(self.optimizer)
+        if self.optimizer == "adam":  # MLPClassifier's Adam
+            params.setdefault("variant", "sklearn")
+        optimizer = factory(lr=self.lr, **params)
         batch = self.batch_size
         if batch != "auto" and batch is not None and (
                 isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1):
@@ -184,7 +200,8 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         trainer = Trainer(model, loss, optimizer,
                           batch_size=None if batch in (None, "auto") else int(batch),
                           shuffle="cumulative" if self.shuffle else False, seed=rng,
-                          early_stopping=stopping)
+                          early_stopping=stopping, alpha=self.alpha,
+                          schedule=Schedule(self.schedule, self.power_t))
         return trainer
 
     def predict_proba(self, X):

@@ -167,20 +167,19 @@ class SGD(Optimizer):
 
     The update rule of scikit-learn's ``solver="sgd"``, with velocity ``v``::
 
-        g = dL/dθ + weight_decay * θ      (weight decay on weights, not biases)
         v = momentum * v - lr * g
         θ = θ + v                          (classical momentum)
         θ = θ + momentum * v - lr * g      (nesterov=True)
 
-    With ``momentum=0`` this is plain gradient descent ``θ = θ - lr * g``.
-    ``weight_decay`` equals scikit-learn's ``alpha / batch_size``.
+    With ``momentum=0`` this is plain gradient descent ``θ = θ - lr * g``. An L2
+    penalty (scikit-learn's ``alpha``, PyTorch's ``weight_decay``) belongs to the
+    objective: ``Trainer(alpha=...)`` (:mod:`sweepnet.regularization`).
     """
 
-    per_model = ("lr", "momentum", "weight_decay")
+    per_model = ("lr", "momentum")
     stackable = True
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False) -> None:
         super().__init__(lr)
         self.momentum = _check_range("momentum", momentum, 0.0, 1.0, low_open=False)
         self.nesterov = bool(nesterov)
@@ -188,8 +187,6 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs momentum > 0 (its look-ahead follows the "
                              "velocity; with momentum 0 it would be plain SGD): set momentum, "
                              "or nesterov=False")
-        self.weight_decay = _check_range("weight_decay", weight_decay, 0.0, math.inf,
-                                         low_open=False)
 
     @property
     def effective_lr(self):
@@ -198,12 +195,11 @@ class SGD(Optimizer):
         return self.lr / (1 - self.momentum)
 
     def stack_key(self):
-        # momentum and weight decay switched on or off choose the code path
-        return (type(self), self.nesterov, self._on(self.momentum),
-                self._on(self.weight_decay))
+        # momentum switched on or off chooses the code path
+        return (type(self), self.nesterov, self._on(self.momentum))
 
     def step(self, layers):
-        if self._on(self.momentum) or self._on(self.weight_decay):
+        if self._on(self.momentum):
             return super().step(layers)
         lr = self.lr
         if self.models is not None:  # a stack: one learning rate per model
@@ -219,11 +215,6 @@ class SGD(Optimizer):
 
     def update(self, key, param, grad, name):
         lr = self._of(self.lr, param)
-        if self._on(self.weight_decay) and name == "weight":
-            grad = grad + self._of(self.weight_decay, param) * param
-        if not self._on(self.momentum):
-            param -= lr * grad
-            return
         momentum = self._of(self.momentum, param)
         state = self.state.get(key)
         if state is None:  # not setdefault: it would build the zeros on every step
@@ -236,26 +227,33 @@ class SGD(Optimizer):
             param += velocity
 
     def __repr__(self) -> str:
-        return (f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov}, "
-                f"weight_decay={self.weight_decay})")
+        return f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov})"
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015) with the update rule of ``torch.optim.Adam``.
+    """Adam (Kingma & Ba, 2015), as ``torch.optim.Adam`` or as scikit-learn computes it.
 
     At step ``t`` with gradient ``g``::
 
         m = β1 m + (1 - β1) g
         v = β2 v + (1 - β2) g²
-        θ = θ - lr / (1 - β1^t) * m / (sqrt(v) / sqrt(1 - β2^t) + eps)
+        θ = θ - lr / (1 - β1^t) * m / (sqrt(v) / sqrt(1 - β2^t) + eps)   (variant="pytorch")
+        θ = θ - lr * sqrt(1 - β2^t) / (1 - β1^t) * m / (sqrt(v) + eps)   (variant="sklearn")
+
+    The two differ only in where ``eps`` enters: scikit-learn adds it to the
+    uncorrected ``sqrt(v)``, so early steps (small ``t``) are damped more.
     """
 
     per_model = ("lr", "betas", "eps")
     stackable = True
+    VARIANTS = ("pytorch", "sklearn")
 
     def __init__(self, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8) -> None:
+                 eps: float = 1e-8, variant: str = "pytorch") -> None:
         super().__init__(lr)
+        if variant not in self.VARIANTS:
+            raise ValueError(f"variant must be one of {self.VARIANTS}, got {variant!r}")
+        self.variant = variant
         try:
             beta1, beta2 = betas
         except (TypeError, ValueError):
@@ -277,14 +275,22 @@ class Adam(Optimizer):
         when = t.tobytes() if isinstance(t, np.ndarray) else t
         if self._factors[0] != when:  # once per step, not per parameter
             each = self._each
+            if self.variant == "sklearn":
+                step = each(lambda lr, b1, b2, t: lr * math.sqrt(1 - b2**t) / (1 - b1**t),
+                            self.lr, beta1, beta2, t)
+            else:
+                step = each(lambda lr, b1, t: lr / (1 - b1**t), self.lr, beta1, t)
             self._factors = (when, each(lambda b1: 1 - b1, beta1),
-                             each(lambda b2: 1 - b2, beta2),
-                             each(lambda lr, b1, t: lr / (1 - b1**t), self.lr, beta1, t),
+                             each(lambda b2: 1 - b2, beta2), step,
                              each(lambda b2, t: math.sqrt(1 - b2**t), beta2, t))
         _, one_minus_beta1, one_minus_beta2, step_size, correction = self._factors
         m *= self._of(beta1, param)
         m += self._of(one_minus_beta1, param) * grad
         v *= self._of(beta2, param)
+        if self.variant == "sklearn":  # scikit-learn's order of operations, to the last bit
+            v += self._of(one_minus_beta2, param) * (grad * grad)
+            param += -self._of(step_size, param) * m / (np.sqrt(v) + self._of(self.eps, param))
+            return
         v += self._of(one_minus_beta2, param) * grad * grad
         denom = np.sqrt(v) / self._of(correction, param) + self._of(self.eps, param)
         param -= self._of(step_size, param) * (m / denom)
@@ -297,8 +303,11 @@ class Adam(Optimizer):
         super().keep(models)
         self._factors = (None,)
 
+    def stack_key(self):
+        return (type(self), self.variant)
+
     def __repr__(self) -> str:
-        return f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps})"
+        return f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps}, variant={self.variant!r})"
 
 
 __all__ = ["Adam", "Optimizer", "SGD"]

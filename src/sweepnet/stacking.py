@@ -29,6 +29,7 @@ import numpy as np
 
 from .layers.linear import Linear
 from .layers.sequential import Sequential
+from .regularization import add_l2_gradient, l2_penalty
 
 
 def _settings(obj) -> tuple:
@@ -43,7 +44,8 @@ def stack_key(trainer) -> tuple | None:
 
     Equal keys mean the same architecture (layer types, settings, shapes,
     dtype), the same loss, the same optimizer code path (its ``stack_key``),
-    batch size, shuffling and ``drop_last``. Every component must declare
+    batch size, shuffling, ``drop_last``, an L2 penalty or none, and the learning-rate
+    schedule. Every component must declare
     ``stackable = True`` (``Linear``, parameter-free elementwise activations
     and ``Softmax``, the built-in losses and optimizers; plugins that say so);
     a layer with parameters stacks only if it is ``Linear``.
@@ -61,7 +63,8 @@ def stack_key(trainer) -> tuple | None:
     if not (getattr(loss, "stackable", False) and getattr(optimizer, "stackable", False)):
         return None
     return (tuple(layers), type(loss), _settings(loss), optimizer.stack_key(),
-            trainer.batch_size, trainer.shuffle, trainer.drop_last)
+            trainer.batch_size, trainer.shuffle, trainer.drop_last, trainer.alpha > 0,
+            trainer.schedule.key())
 
 
 def _same_data(arrays: list[np.ndarray]) -> bool:
@@ -129,6 +132,7 @@ class Stack:
         if self.alone:  # its own components: no model axis, numpy's 2-D paths
             self.model, self.loss, self.optimizer = first.model, first.loss, first.optimizer
             self.train, self.val = train[0], None if val is None else val[0]
+            self.alpha = first.alpha
             return
         keys = {stack_key(t) for t in self.trainers}
         if None in keys or len(keys) != 1:
@@ -143,6 +147,7 @@ class Stack:
         self.loss = first.loss.for_stack(size)
         self.optimizer = type(first.optimizer).stack([t.optimizer for t in self.trainers])
         self.train, self.val = Data(train), None if val is None else Data(val)
+        self.alpha = np.array([t.alpha for t in self.trainers])
 
     @property
     def n_samples(self) -> int:
@@ -162,26 +167,36 @@ class Stack:
 
         A model whose batch loss is not finite takes no further step this epoch.
         """
+        penalized = bool(np.any(self.alpha))
+        models = None if self.alone else self.active.size
         if self.alone:  # one model: Python floats, no bookkeeping arrays (the hot path)
             total = 0.0
             for xb, yb in self.batches():
                 batch_loss = self.loss.forward(self.model.forward(xb), yb)
+                if penalized:
+                    batch_loss += l2_penalty(self.model.layers, self.alpha, xb.shape[-2], None)
                 total += batch_loss * xb.shape[-2] if weight_by_size else batch_loss
                 if not math.isfinite(batch_loss):
                     break
                 self._backward()
+                if penalized:
+                    add_l2_gradient(self.model.layers, self.alpha, xb.shape[-2], None)
                 self.optimizer.step(self.model.layers)
             return [total]
         totals = np.zeros(self.active.size)
         broken = np.zeros(self.active.size, dtype=bool)
         for xb, yb in self.batches():
             losses = self.loss.forward(self.model.forward(xb), yb)
+            if penalized:
+                losses = losses + l2_penalty(self.model.layers, self.alpha, xb.shape[-2], models)
             added = totals + (losses * xb.shape[-2] if weight_by_size else losses)
             totals = np.where(broken, totals, added)
             frozen = broken | ~np.isfinite(losses)
             if frozen.all():
                 break
             self._backward()
+            if penalized:
+                add_l2_gradient(self.model.layers, self.alpha, xb.shape[-2], models)
             self._step(frozen)
             broken = frozen
         return totals.tolist()
@@ -211,6 +226,18 @@ class Stack:
         return (np.atleast_1d(self.loss.forward(out, Y)),
                 None if accuracy is None else np.atleast_1d(accuracy))
 
+    def lr_of(self, j: int) -> float:
+        """The learning rate of the ``j``-th active model."""
+        lr = self.optimizer.lr
+        return float(lr) if self.alone else float(lr[j])
+
+    def set_lr(self, j: int, lr: float) -> None:
+        """Change the ``j``-th active model's learning rate (a schedule's step)."""
+        if self.alone:
+            self.optimizer.lr = lr
+        else:
+            self.optimizer.lr[j] = lr
+
     def params_of(self, j: int) -> list[dict[str, np.ndarray]]:
         """Copies of the parameters of the ``j``-th active model, layer by layer."""
         if self.alone:
@@ -235,7 +262,9 @@ class Stack:
                 for name, array in layer.params.items():
                     own.params[name][...] = array[j]
             trainer.optimizer.state = self.optimizer.state_of(j)
+            trainer.optimizer.lr = float(self.optimizer.lr[j])  # a schedule may have moved it
         keep = ~done
+        self.alpha = self.alpha[keep]
         for layer in self.model.layers:
             layer.params = {n: a[keep] for n, a in layer.params.items()}
         self.optimizer.keep(keep)

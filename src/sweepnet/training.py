@@ -19,10 +19,21 @@ from .layers.activations import Softmax
 from .layers.sequential import Sequential
 from .losses import CrossEntropy, Loss
 from .optimizers import Optimizer
+from .schedules import Schedule
 from .stacking import Stack
 from .stopping import EarlyStopping
 
 OK, DIVERGED = "ok", "diverged"
+
+
+def _non_negative(name: str, value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+    return value
 
 
 def check_output_layer(model: Sequential, loss: Loss) -> None:
@@ -78,6 +89,13 @@ class Trainer:
     early_stopping : EarlyStopping, optional
         Stop before ``epochs`` by scikit-learn's rule (see
         :mod:`sweepnet.stopping`); the history says when and why.
+    alpha : float, default=0.0
+        L2 penalty on the weights, scikit-learn's (:mod:`sweepnet.regularization`):
+        the recorded loss is the penalized one, the validation loss is not.
+    schedule : Schedule or str, default="constant"
+        How the optimizer's rate changes between epochs (:mod:`sweepnet.schedules`:
+        ``constant``, ``invscaling``, ``adaptive``); with a schedule that is not
+        constant the history records each epoch's ``lr``.
 
     Attributes
     ----------
@@ -88,12 +106,14 @@ class Trainer:
     order_ : ndarray or None
         With ``shuffle="cumulative"``: the order of the samples in the last
         epoch (``X[order_]`` is the data as that epoch's loader held it).
+    samples_seen_ : int
+        Training samples seen over every fit (``invscaling``'s ``t``).
     """
 
     def __init__(self, model: Sequential, loss: Loss, optimizer: Optimizer,
                  batch_size: int | None = None, shuffle: bool | str = True, seed=0,
-                 drop_last: bool = False, early_stopping: EarlyStopping | None = None
-                 ) -> None:
+                 drop_last: bool = False, early_stopping: EarlyStopping | None = None,
+                 alpha: float = 0.0, schedule: Schedule | str = "constant") -> None:
         if batch_size is not None and (
             not isinstance(batch_size, (int, np.integer)) or batch_size < 1
         ):
@@ -114,6 +134,14 @@ class Trainer:
         if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
             raise TypeError(f"early_stopping must be an EarlyStopping, got {early_stopping!r}")
         self.early_stopping = early_stopping
+        self.alpha = _non_negative("alpha", alpha)
+        self.schedule = schedule if isinstance(schedule, Schedule) else Schedule(schedule)
+        if self.schedule.name == "adaptive" and early_stopping is None:
+            raise ValueError("schedule='adaptive' divides the rate when the stopping rule "
+                             "fires: give the trainer an EarlyStopping")
+        self.samples_seen_ = 0
+        #: the optimizer's rate when training started (``invscaling``'s ``lr0``)
+        self.lr_init_: float | None = None
         check_output_layer(model, loss)
 
     def prepare(self, X, y, what: str = "data",
@@ -173,6 +201,8 @@ class Trainer:
                 [{k: v.copy() for k, v in layer.items()} for layer in stopper.best_params]},
             "history": {} if history is None else
             {c: history[c].to_numpy() for c in history.columns},
+            "schedule": {"seen": self.samples_seen_, "lr": float(self.optimizer.lr),
+                         "lr_init": self.lr_init_},
         }
 
     def set_state(self, state: dict) -> None:
@@ -198,6 +228,11 @@ class Trainer:
         history = pd.DataFrame(state["history"])
         self.history_ = history
         self.status_ = OK
+        schedule = state.get("schedule")
+        if schedule is not None:
+            self.samples_seen_ = int(schedule["seen"])
+            self.optimizer.lr = float(schedule["lr"])
+            self.lr_init_ = None if schedule["lr_init"] is None else float(schedule["lr_init"])
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities of the trained model: ``(n_samples, n_outputs)`` for the
@@ -366,9 +401,12 @@ def train(stack: Stack, budgets: np.ndarray, on_epoch_end=None) -> list:
     first = [1 if p is None else int(p["epoch"].iloc[-1]) + 1 for p in previous]
     offset = [0.0 if p is None else float(p["time"].iloc[-1]) for p in previous]
     stoppers = [t.early_stopping for t in trainers]
-    for stopper, before in zip(stoppers, previous):
-        if stopper is not None and before is None:  # a continued fit goes on counting
-            stopper.reset()
+    for trainer, stopper, before in zip(trainers, stoppers, previous):
+        if before is None:  # a fresh fit; a continued one goes on counting
+            if stopper is not None:
+                stopper.reset()
+            trainer.samples_seen_, trainer.lr_init_ = 0, float(trainer.optimizer.lr)
+    scheduled = [not t.schedule.constant for t in trainers]
     rows: list[list[dict]] = [[] for _ in trainers]
     statuses, stopped = [OK] * len(trainers), [None] * len(trainers)
     weight_by_size = stack.loss.reduction == "mean"
@@ -385,8 +423,11 @@ def train(stack: Stack, budgets: np.ndarray, on_epoch_end=None) -> list:
                 active = stack.active.tolist()
                 new_rows = _rows(stack, active, [total / seen for total in losses], epoch,
                                  first, offset, time.perf_counter() - start)
-                for i, row in zip(active, new_rows):
+                for j, (i, row) in enumerate(zip(active, new_rows)):
                     rows[i].append(row)
+                    trainers[i].samples_seen_ += stack.n_samples
+                    if scheduled[i]:
+                        row["lr"] = stack.lr_of(j)
                 asked = on_epoch_end(active, new_rows) if on_epoch_end is not None else None
                 done = []
                 for j, (i, row) in enumerate(zip(active, new_rows)):
@@ -394,7 +435,11 @@ def train(stack: Stack, budgets: np.ndarray, on_epoch_end=None) -> list:
                     if not math.isfinite(row["loss"]):
                         statuses[i] = DIVERGED
                     elif stoppers[i] is not None:
-                        reason = _early_stop(stack, j, stoppers[i], row)
+                        reason = _early_stop(stack, j, trainers[i], row)
+                    if scheduled[i] and statuses[i] != DIVERGED and reason is None:
+                        trainer = trainers[i]
+                        stack.set_lr(j, trainer.schedule.after_epoch(
+                            trainer.lr_init_, stack.lr_of(j), trainer.samples_seen_))
                     if reason is None and asked:
                         reason = asked.get(i)
                     if reason is not None:
@@ -435,12 +480,20 @@ def _rows(stack: Stack, active: list[int], epoch_loss: list[float], epoch: int,
     return rows
 
 
-def _early_stop(stack: Stack, j: int, stopper: EarlyStopping, row: dict) -> str | None:
-    """Update the ``j``-th active model's early stopping; on stopping with the best epoch's
-    weights kept (val_accuracy), put them back. Returns why it stops, or None."""
+def _early_stop(stack: Stack, j: int, trainer: Trainer, row: dict) -> str | None:
+    """Update the ``j``-th active model's early stopping. When it fires, an ``adaptive``
+    schedule lowers the rate and training goes on; otherwise, with the best epoch's
+    weights kept (val_accuracy), they are put back. Returns why it stops, or None."""
+    stopper = trainer.early_stopping
     reason = stopper.update(row)
     if stopper.improved and stopper.keeps_best:
         stopper.best_params = stack.params_of(j)
+    if reason is not None:
+        lower = trainer.schedule.on_stop(stack.lr_of(j))
+        if lower is not None:
+            stack.set_lr(j, lower)
+            stopper.count = 0
+            return None
     if reason is not None and stopper.keeps_best and stopper.best_params is not None:
         stack.set_params_of(j, stopper.best_params)  # scikit-learn keeps the best weights
     return reason

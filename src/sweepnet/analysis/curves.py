@@ -13,7 +13,9 @@ Time
     middle of its updates, ``τ_e = η k (e - ½)``. Everything below is measured
     on ``ln τ``, where a constant factor (the learning rate, the updates per
     epoch) is a shift: how a curve is read does not depend on how finely a
-    learning rate slices it.
+    learning rate slices it. Under a learning-rate schedule (``trainer.schedule``,
+    the rate of each epoch in the history's ``lr`` column) time runs at each
+    epoch's rate: ``τ_e = η k (r_1 + ... + r_{e-1} + r_e / 2)``, ``r = lr_e / lr_1``.
 Level
     The losses are averaged in bins of equal width on ``ln τ``
     (:attr:`Rule.bins_per_decade`) and the running minimum of the bin means is
@@ -187,17 +189,31 @@ def divergence_epoch(loss, factor: float = RULE.explode) -> int | None:
     return int(bad[0] + 1) if bad.size else None
 
 
-def epoch_times(epochs: int, updates_per_epoch: int = 1) -> np.ndarray:
-    """``τ_e / η = k (e - ½)`` for ``e = 1 .. epochs``: each epoch at the middle of its updates."""
-    return updates_per_epoch * (np.arange(1, epochs + 1) - 0.5)
+def epoch_times(epochs: int, updates_per_epoch: int = 1, lr=None) -> np.ndarray:
+    """``τ_e / η`` for ``e = 1 .. epochs``, each epoch at the middle of its updates: ``k (e - ½)``,
+    or under a schedule (``lr``, the rate of each epoch) the module docstring's sum."""
+    if lr is None:
+        return updates_per_epoch * (np.arange(1, epochs + 1) - 0.5)
+    rate = np.asarray(lr, dtype=float)[:epochs] / float(lr[0])
+    return updates_per_epoch * (np.cumsum(rate) - rate / 2)
 
 
-def level_bins(loss: np.ndarray, updates_per_epoch: int = 1, rule: Rule = RULE) -> Bins:
+def scheduled_lr(run: pd.DataFrame) -> np.ndarray | None:
+    """The learning rate of each epoch of one run's history (in epoch order) when a schedule
+    changed it (the ``lr`` column), else None (a constant rate)."""
+    if "lr" not in run:
+        return None
+    lr = pd.to_numeric(run["lr"], errors="coerce").to_numpy(float)
+    return lr if lr.size and np.isfinite(lr).all() and lr[0] > 0 else None
+
+
+def level_bins(loss: np.ndarray, updates_per_epoch: int = 1, rule: Rule = RULE,
+               lr=None) -> Bins:
     """The curve binned on ``ln τ``, its level and its speed (module docstring)."""
     if loss.size == 0:
         empty = np.array([])
         return Bins(empty.astype(int), empty.astype(int), empty, empty, empty, empty)
-    log_time = np.log(epoch_times(loss.size, updates_per_epoch))
+    log_time = np.log(epoch_times(loss.size, updates_per_epoch, lr))
     index = np.floor(rule.bins_per_decade * (log_time - log_time[0]) / np.log(10) + 1e-9)
     starts = np.flatnonzero(np.r_[True, np.diff(index) > 0])  # times ascend: bins are runs
     counts = np.diff(np.r_[starts, loss.size])
@@ -256,14 +272,15 @@ def _oscillating(loss: np.ndarray, rule: Rule) -> bool:
                 and amplitude > rule.oscillation_amplitude)
 
 
-def read_curve(loss, updates_per_epoch: int = 1, rule: Rule = RULE) -> Reading:
-    """Read one training-loss curve on its own (module docstring)."""
+def read_curve(loss, updates_per_epoch: int = 1, rule: Rule = RULE, lr=None) -> Reading:
+    """Read one training-loss curve on its own (module docstring); ``lr``: the rate of each
+    epoch when a schedule changed it (:func:`scheduled_lr`)."""
     loss = np.asarray(loss, dtype=float)
     diverged = divergence_epoch(loss, rule.explode)
     finite = np.isfinite(loss)
     n = loss.size if finite.all() else int(np.argmin(finite))  # up to the first non-finite
     loss = loss[:n]
-    bins = level_bins(loss, updates_per_epoch, rule)
+    bins = level_bins(loss, updates_per_epoch, rule, lr)
     if n == 0:
         return Reading(0, bins, diverged_epoch=diverged)
     times = bins.time
@@ -348,14 +365,17 @@ def judge(reading: Reading, levels: Mapping[str, float | None] | None = None,
 # --------------------------------------------------------------------------- a sweep
 
 
-def _lr_time(value, scale) -> float:
-    """``τ = η k (e - ½)`` of epoch ``value`` (``nan`` when the run did not record η, k)."""
-    return float(scale[0] * scale[1] * (value - 0.5)) if scale is not None else math.nan
-
-
-def _scale(row) -> tuple[float, int] | None:
+def lr_times(run: pd.DataFrame, row: Mapping) -> np.ndarray | None:
+    """``τ`` of each epoch of one run's history (in epoch order) from its summary ``row``
+    (``effective_lr``, ``updates_per_epoch``) and its schedule; None when not recorded."""
     lr, k = row.get("effective_lr"), row.get("updates_per_epoch")
-    return (float(lr), int(k)) if _present(lr) and _present(k) else None
+    if not (_present(lr) and _present(k)):
+        return None
+    return float(lr) * epoch_times(len(run), int(k), scheduled_lr(run))
+
+
+def _lr_time(epoch: int, times: np.ndarray | None) -> float:
+    return float(times[epoch - 1]) if times is not None else math.nan
 
 
 #: the verdict columns of a run without a history (failed before its first epoch)
@@ -379,14 +399,18 @@ def _present(value) -> bool:
         and value is not pd.NA
 
 
-def _readings(history: pd.DataFrame, rows: dict, rule: Rule) -> dict:
-    """Each job's :class:`Reading`, on its own time scale (one update per epoch if unknown)."""
-    readings = {}
+def _readings(history: pd.DataFrame, rows: dict, rule: Rule) -> tuple[dict, dict]:
+    """Each job's :class:`Reading`, on its own time scale (one update per epoch if unknown),
+    and the ``τ`` of its epochs (:func:`lr_times`)."""
+    readings, times = {}, {}
     for job, run in history.groupby("job", sort=False):
-        k = rows.get(job, {}).get("updates_per_epoch")
-        loss = run.sort_values("epoch")["loss"].to_numpy(float)
-        readings[job] = read_curve(loss, int(k) if _present(k) else 1, rule)
-    return readings
+        row = rows.get(job, {})
+        k = row.get("updates_per_epoch")
+        run = run.sort_values("epoch")
+        readings[job] = read_curve(run["loss"].to_numpy(float), int(k) if _present(k) else 1,
+                                   rule, scheduled_lr(run))
+        times[job] = lr_times(run, row)
+    return readings, times
 
 
 def analyze(history: pd.DataFrame, summary: pd.DataFrame, rule: Rule = RULE
@@ -401,7 +425,7 @@ def analyze(history: pd.DataFrame, summary: pd.DataFrame, rule: Rule = RULE
     ``start_lr_time`` and ``end_lr_time`` place them on the ``τ`` axis.
     """
     rows = {row["job"]: row for row in summary.to_dict("records")}
-    readings = _readings(history, rows, rule)
+    readings, times = _readings(history, rows, rule)
     starts: dict = {}
     for job, row in rows.items():
         if isinstance(row.get("start"), str) and job in readings:
@@ -416,11 +440,10 @@ def analyze(history: pd.DataFrame, summary: pd.DataFrame, rule: Rule = RULE
                   if _present(row.get(f"{name}_loss"))}
         verdict = judge(readings[job], levels, others, rule)
         columns.append(_columns(verdict))
-        scale = _scale(row)
         plateau_rows += [{"job": job, "start": p.start, "end": p.end, "length": p.length,
                           "level": p.level, "escaped": p.escaped,
-                          "start_lr_time": _lr_time(p.start, scale),
-                          "end_lr_time": _lr_time(p.end, scale)} for p in verdict.plateaus]
+                          "start_lr_time": _lr_time(p.start, times[job]),
+                          "end_lr_time": _lr_time(p.end, times[job])} for p in verdict.plateaus]
     found = pd.DataFrame(columns, index=summary.index)
     summary = summary.drop(columns=ANALYSIS_COLUMNS, errors="ignore").copy()
     summary["ending"] = found["ending"]

@@ -19,7 +19,7 @@ MARGIN = 0.1  # of the data's range, on every side
 
 def decision_surface(predict: Callable[[np.ndarray], np.ndarray], X, y=None,
                      points: int = GRID_POINTS, step: float | None = None,
-                     names: Sequence[str] | None = None, standardized: bool = False) -> dict:
+                     names: Sequence[str] | None = None, scaling: str = "none") -> dict:
     """Evaluate ``predict`` over a grid covering ``X`` plus a 10% margin.
 
     Parameters
@@ -36,15 +36,15 @@ def decision_surface(predict: Callable[[np.ndarray], np.ndarray], X, y=None,
         Grid spacing in data units.
     names : sequence of two str, optional
         The two features' names (the plot's axis labels).
-    standardized : bool
-        Whether ``X`` holds standardized features (the axes say so).
+    scaling : {"none", "standard", "minmax"}
+        How ``X``'s features were scaled (``dataset.split.scale``; the axes say so).
 
     Returns
     -------
     dict
         ``x0`` of shape (G,) and ``x1`` of shape (H,) (the grid's coordinates),
         ``z`` of shape (H, G) (the output at ``(x0[j], x1[i])``), ``X``, when
-        given ``y`` and ``names``, and ``standardized`` (a 0-d bool array).
+        given ``y`` and ``names``, and ``scaling`` (a 0-d string array).
 
     Raises
     ------
@@ -78,7 +78,7 @@ def decision_surface(predict: Callable[[np.ndarray], np.ndarray], X, y=None,
         raise ValueError(f"predict must return one output per point, shape (n,) or (n, 1); "
                          f"got {out.shape} for n={grid.shape[0]}")
     surface = {"x0": x0, "x1": x1, "z": out.reshape(xx.shape), "X": X,
-               "standardized": np.array(bool(standardized))}
+               "scaling": np.array(str(scaling))}
     if names is not None:
         if len(names) != 2:
             raise ValueError(f"names must name the 2 features, got {list(names)!r}")

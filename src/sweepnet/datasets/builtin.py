@@ -182,6 +182,25 @@ def digits(n_class: int = 10) -> tuple[np.ndarray, np.ndarray]:
     return X[keep], y[keep]
 
 
+def iris():
+    """Fisher's iris flowers (scikit-learn's ``load_iris``): 150 samples, 3 species.
+
+    Bundled with scikit-learn: nothing is downloaded. Three classes: use
+    ``loss=cross_entropy``.
+
+    Returns
+    -------
+    X : DataFrame of shape (150, 4), float64
+        Sepal and petal length and width in cm, unscaled, with scikit-learn's names.
+    y : ndarray of shape (150,), int64
+        The species: 0 setosa, 1 versicolor, 2 virginica (50 each).
+    """
+    import pandas as pd
+
+    X, y, names = _bundled("load_iris")
+    return pd.DataFrame(X.copy(), columns=list(names)), y.copy()
+
+
 def toy() -> tuple[np.ndarray, np.ndarray]:
     """Tutorial 000's five-sample indicator set: 3 inputs, 4 sigmoid outputs.
 

@@ -100,6 +100,10 @@ def check_labels(y, max_classes: int | None = None, name: str = "dataset",
     return k
 
 
+#: ``split``'s ``scale`` options and the scikit-learn scaler each uses
+SCALERS = {"none": None, "standard": "StandardScaler", "minmax": "MinMaxScaler"}
+
+
 @dataclass
 class Split:
     """A train/validation split.
@@ -111,12 +115,15 @@ class Split:
     X_val : ndarray of shape (n_val, n_features), float64, or None
         None when there is no validation set (``test_size=0``).
     y_val : ndarray of shape (n_val,) or (n_val, n_labels), or None
-    mean : ndarray of shape (n_features,), float64, or None
-        The training part's feature means, None when not standardized.
+    scaling : {"none", "standard", "minmax"}
+        How the features were scaled (``split``'s ``scale``).
+    offset : ndarray of shape (n_features,), float64, or None
+        What scaling subtracted: the training part's feature means
+        (``standard``) or minima (``minmax``); None when not scaled.
     scale : ndarray of shape (n_features,), float64, or None
-        The training part's feature standard deviations (1 for constant
-        features, as in scikit-learn's ``StandardScaler``), None when not
-        standardized.
+        What scaling divided by: the training part's standard deviations
+        (``standard``) or ranges (``minmax``), 1 for constant features as in
+        scikit-learn's scalers; None when not scaled.
     feature_names : tuple of str, or None
         The features' names when the data named them (a DataFrame's columns).
     """
@@ -125,18 +132,19 @@ class Split:
     y_train: np.ndarray
     X_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
-    mean: np.ndarray | None = None
+    scaling: str = "none"
+    offset: np.ndarray | None = None
     scale: np.ndarray | None = None
     feature_names: tuple[str, ...] | None = None
 
 
 def split(X, y, test_size: float = 0.2, stratify: bool = True, seed: int = 0,
-          standardize: bool = False) -> Split:
-    """Split a dataset into a training and a validation part, optionally standardized.
+          scale: str = "none") -> Split:
+    """Split a dataset into a training and a validation part, optionally scaled.
 
     Uses scikit-learn's ``train_test_split`` (the validation part has
-    ``ceil(test_size * n_samples)`` samples) and ``StandardScaler``, fitted on
-    the training part only and applied to both parts.
+    ``ceil(test_size * n_samples)`` samples) and its ``StandardScaler`` or
+    ``MinMaxScaler``, fitted on the training part only and applied to both parts.
 
     Parameters
     ----------
@@ -151,20 +159,21 @@ def split(X, y, test_size: float = 0.2, stratify: bool = True, seed: int = 0,
         2-D (multi-label) targets.
     seed : int, default=0
         ``random_state`` of the shuffle: the same seed gives the same split.
-    standardize : bool, default=False
-        Subtract the training mean and divide by the training standard
-        deviation, feature by feature.
+    scale : {"none", "standard", "minmax"}, default="none"
+        ``standard``: subtract the training mean and divide by the training
+        standard deviation, feature by feature; ``minmax``: map the training
+        part's range of each feature onto [0, 1].
 
     Returns
     -------
     Split
-        ``X_train``, ``X_val`` (and ``mean``, ``scale``) as float64; ``y_train``
+        ``X_train``, ``X_val`` (and ``offset``, ``scale``) as float64; ``y_train``
         and ``y_val`` keep the dtype of ``y`` (integer labels stay integers).
 
     Raises
     ------
     DatasetError
-        For a bad ``test_size``, mismatched lengths, a part that would be
+        For a bad ``test_size`` or ``scale``, mismatched lengths, a part that would be
         empty, or a stratified split that is impossible (a class with a single
         member, or fewer validation samples than classes).
     """
@@ -181,6 +190,8 @@ def split(X, y, test_size: float = 0.2, stratify: bool = True, seed: int = 0,
             f"test_size must be a fraction with 0 <= test_size < 1 (0 means no validation "
             f"set), got {test_size!r}."
         )
+    if scale not in SCALERS:
+        raise DatasetError(f"scale must be one of {', '.join(SCALERS)}, got {scale!r}.")
     n = X.shape[0]
     if n == 0:
         raise DatasetError("split got a dataset with no samples; X and y are empty.")
@@ -203,18 +214,21 @@ def split(X, y, test_size: float = 0.2, stratify: bool = True, seed: int = 0,
         X_train, X_val, y_train, y_val = train_test_split(
             X, y, test_size=test_size, random_state=seed, stratify=strata)
         result = Split(X_train, y_train, X_val, y_val)
-    if standardize:
-        from sklearn.preprocessing import StandardScaler
+    if scale != "none":
+        from sklearn import preprocessing
 
-        scaler = StandardScaler().fit(result.X_train)
+        scaler = getattr(preprocessing, SCALERS[scale])().fit(result.X_train)
         result.X_train = scaler.transform(result.X_train)
         if result.X_val is not None:
             result.X_val = scaler.transform(result.X_val)
-        result.mean = np.asarray(scaler.mean_, dtype=np.float64)
-        result.scale = np.asarray(scaler.scale_, dtype=np.float64)
+        result.scaling = scale
+        if scale == "standard":
+            result.offset, result.scale = scaler.mean_, scaler.scale_
+        else:
+            result.offset, result.scale = scaler.data_min_, 1 / scaler.scale_
         for part in (result.X_train, result.X_val):
             if part is not None:
-                _check_finite(part, names, " after standardizing (values this large "
+                _check_finite(part, names, " after scaling (values this large "
                                            "overflow: scale them down first)")
     result.feature_names = names
     return result

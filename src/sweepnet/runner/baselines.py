@@ -34,16 +34,17 @@ def mlp_classifier_settings(cfg: Any, experiment: Experiment) -> dict | str:
     settings = dict(hidden_layer_sizes=tuple(model.hidden),
                     activation=SKLEARN_ACTIVATIONS[model.activation], batch_size=batch_size,
                     max_iter=experiment.epochs, shuffle=bool(trainer.shuffle),
-                    learning_rate="constant", random_state=cfg.seed)
+                    alpha=float(trainer.get("alpha", 0.0)), random_state=cfg.seed)
     if cfg.get("baseline") != "sklearn_stopping":
         settings.update(tol=0.0, n_iter_no_change=experiment.epochs + 1)
     if opt.name == "sgd":
         settings.update(solver="sgd", learning_rate_init=opt.lr, momentum=opt.momentum,
                         nesterovs_momentum=opt.nesterov,
-                        alpha=opt.weight_decay * batch_size)  # sklearn divides alpha by it
+                        learning_rate=trainer.get("schedule", "constant"),
+                        power_t=float(trainer.get("power_t", 0.5)))
     elif opt.name == "adam":
         settings.update(solver="adam", learning_rate_init=opt.lr, beta_1=opt.betas[0],
-                        beta_2=opt.betas[1], epsilon=opt.eps, alpha=0.0)
+                        beta_2=opt.betas[1], epsilon=opt.eps)
     else:
         return f"MLPClassifier has no {opt.name!r} solver"
     return settings

@@ -22,6 +22,7 @@ from ..layers import Layer, Linear, Sequential, mlp
 from ..losses import CrossEntropy, Loss
 from ..optimizers import Optimizer
 from ..registry import RegistryError
+from ..schedules import Schedule
 from ..system import physical_memory
 from ..training import Trainer, check_output_layer
 from .references import start_id
@@ -48,7 +49,7 @@ class Experiment:
     epochs: int
     start: str = ""  # data, architecture, loss and initial weights (runner/references.py)
     feature_names: tuple[str, ...] | None = None  # when the data named its features
-    standardized: bool = False  # whether the features were standardized (dataset.split)
+    scaling: str = "none"  # how the features were scaled (dataset.split.scale)
 
 
 def _plain(cfg: Any) -> Any:
@@ -123,8 +124,10 @@ ROOT_KEYS = ("dataset", "model", "loss", "optimizer", "trainer", "seed", "baseli
              "resume")
 #: ``resume``: finished jobs are kept and interrupted ones continue; or every job trains again
 RESUME = ("continue", "restart")
+SPLIT_KEYS = ("test_size", "stratify", "scale")
 TRAINER_KEYS = ("epochs", "batch_size", "shuffle", "shuffle_rng", "drop_last", "early_stopping",
-                "tol", "n_iter_no_change", "monitor", "dtype", "log_every")
+                "tol", "n_iter_no_change", "monitor", "alpha", "schedule", "power_t", "dtype",
+                "log_every")
 
 
 def suggestion(name: str, options, prefix: str = "") -> str:
@@ -231,14 +234,17 @@ def load_data(cfg: Any, seed: int):
         raise ConfigError(f"dataset {name!r} needs {', '.join(f'dataset.{k}' for k in missing)}")
     try:
         X, y = _construct("dataset", "dataset", function, params)
-        unknown = set(split_params) - {"test_size", "stratify", "standardize"}
+        unknown = set(split_params) - set(SPLIT_KEYS)
+        if "standardize" in unknown:
+            raise ConfigError("dataset.split.standardize is now dataset.split.scale: "
+                              "dataset.split.scale=standard (or minmax, none)")
         if unknown:
             raise ConfigError(f"dataset.split: unknown keys {sorted(unknown)}; allowed: "
-                              "test_size, stratify, standardize")
+                              f"{', '.join(SPLIT_KEYS)}")
         _check_types("dataset.split", split, split_params)
         return split(X, y, seed=seed, **split_params)
     except DatasetError as error:
-        keys = {p: f"dataset.split.{p}" for p in ("test_size", "stratify", "standardize")}
+        keys = {p: f"dataset.split.{p}" for p in SPLIT_KEYS}
         raise ConfigError(f"dataset {name!r}: {as_overrides(str(error), keys)}") from None
 
 
@@ -448,9 +454,15 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
         check_output_layer(model, loss)
     except ValueError as error:
         raise ConfigError(f"model and loss do not fit together: {error}") from None
-    trainer = Trainer(model, loss, optimizer, batch_size=batch_size, shuffle=shuffle,
-                      seed=init_rng if shuffle_rng == "init" else seed, drop_last=drop_last,
-                      early_stopping=stopping)
+    try:
+        trainer = Trainer(model, loss, optimizer, batch_size=batch_size, shuffle=shuffle,
+                          seed=init_rng if shuffle_rng == "init" else seed, drop_last=drop_last,
+                          early_stopping=stopping, alpha=trainer_cfg.get("alpha", 0.0),
+                          schedule=Schedule(trainer_cfg.get("schedule", "constant"),
+                                            trainer_cfg.get("power_t", 0.5)))
+    except ValueError as error:
+        hint = " (trainer.early_stopping=true)" if "EarlyStopping" in str(error) else ""
+        raise ConfigError(f"trainer.{error}{hint}") from None
     if stopping is not None and stopping.monitor == "val_accuracy" and data.X_val is None:
         raise ConfigError("trainer.monitor=val_accuracy needs a validation split with class "
                           "labels (dataset.split.test_size > 0); or monitor the training "
@@ -466,4 +478,4 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
     check_step_memory(trainer, *X.shape)
     return Experiment(data.X_train, data.y_train, data.X_val, data.y_val, model, trainer, epochs,
                       start_id(model, loss, data.X_train, data.y_train), data.feature_names,
-                      data.mean is not None)
+                      data.scaling)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__, rundir
-from ..analysis.curves import judge, read_curve
+from ..analysis.curves import judge, read_curve, scheduled_lr
 from ..rundir import FAILED, OK, clean_overrides
 from .build import ConfigError
 from .references import time_scale, trivial_levels
@@ -59,7 +59,7 @@ def _surface(experiment) -> dict | None:
         return model.forward(np.asarray(points, dtype=model.dtype))
 
     return decision_surface(predict, X, experiment.y_train, names=experiment.feature_names,
-                            standardized=experiment.standardized)
+                            scaling=experiment.scaling)
 
 
 _BASELINE_NAMES = {"logreg": "LogisticRegression", "mlp": "MLPClassifier"}
@@ -97,7 +97,8 @@ def _keep_trained(run_dir: Path, record: dict, experiment, history, status: str)
     scale = time_scale(trainer, len(experiment.X_train))
     record.update(start=experiment.start, levels=levels, **scale)
     if "loss" in history:
-        reading = read_curve(history["loss"].to_numpy(float), scale["updates_per_epoch"])
+        reading = read_curve(history["loss"].to_numpy(float), scale["updates_per_epoch"],
+                             lr=scheduled_lr(history))
         record["verdict"] = judge(reading, levels).as_record()
 
 

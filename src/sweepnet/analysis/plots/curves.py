@@ -19,6 +19,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ..curves import lr_times
 from ..groups import Roles, add_groups, group_curves, ordered_values
 from . import overlays
 from .style import (
@@ -55,6 +56,7 @@ LOSSES = ("loss", "val_loss")
 SINGLE_SIZE = (9.0, 5.0)
 PANEL_SIZE = (3.0, 2.5)
 MAX_DIVERGED_ENTRIES = 6  # per panel legend
+OWN_X_AXIS = 4  # a column of panels whose runs end 4x earlier than the longest gets its own x axis
 #: the summary column of the epoch where MLPClassifier stopped (``baseline=sklearn_stopping``)
 SKLEARN_STOP = "sklearn_mlp_n_iter"
 #: the x axes plot_curves draws, and their labels
@@ -185,14 +187,23 @@ def on_lr_time(history: pd.DataFrame, summary: pd.DataFrame, plateaus: pd.DataFr
         raise ValueError(f"the lr x epoch axis needs each run's effective_lr and "
                          f"updates_per_epoch (recorded since sweepnet 0.1); missing for jobs "
                          f"{missing[:10]}")
-    per_job = dict(zip(summary["job"], scale))
+    rows = {row["job"]: row for row in summary.to_dict("records")}
+    per_job = {}  # job: (its epochs, their τ), a schedule's rates included (lr_times)
+    for job, run in history[history["job"].isin(rows)].groupby("job", sort=False):
+        run = run.sort_values("epoch")
+        per_job[job] = (floats(run, "epoch"), lr_times(run, rows[job]))
 
     def to_time(frame: pd.DataFrame, columns) -> pd.DataFrame:
         frame = frame.copy()
-        factor = frame["job"].map(per_job).to_numpy(dtype=float)
+        positions = frame.groupby("job", sort=False).indices
         for column in columns:
-            if column in frame:
-                frame[column] = factor * (floats(frame, column) - 0.5)
+            if column not in frame:
+                continue
+            values, timed = floats(frame, column), np.full(len(frame), np.nan)
+            for job, where in positions.items():
+                if job in per_job and per_job[job][1] is not None:
+                    timed[where] = np.interp(values[where], *per_job[job])
+            frame[column] = np.where(np.isfinite(values), timed, np.nan)
         return frame
 
     history = to_time(history[history["job"].isin(per_job)], ["epoch"])
@@ -413,12 +424,12 @@ def _axes_limits(panels: _Panels, drawn: list[_Drawn], log_scale: bool, log_x: b
     Returns the top of the y axis when clipped (else None) and the y tick labels.
     """
     lay = panels.layout
-    epochs = np.concatenate([d.epochs for d in drawn] or [np.array([])])
-    if log_x:
-        epochs = epochs[epochs > 0]
-    if epochs.size:
-        fix_axes(panels.axes, "x", epochs.min(), epochs.max(), margin=0.02, integer=not log_x,
-                 log=log_x, nbins=max(3, int(lay.panel_width / 0.75)))
+    for axes, epochs in _x_ranges(panels, drawn):
+        if log_x:
+            epochs = epochs[epochs > 0]
+        if epochs.size:
+            fix_axes(axes, "x", epochs.min(), epochs.max(), margin=0.02, integer=not log_x,
+                     log=log_x, nbins=max(3, int(lay.panel_width / 0.75)))
     lows = np.concatenate([d.lows for d in drawn] or [np.array([])])
     highs = np.concatenate([d.highs for d in drawn] or [np.array([])])
     if log_scale:
@@ -438,6 +449,25 @@ def _axes_limits(panels: _Panels, drawn: list[_Drawn], log_scale: bool, log_x: b
     ticks = fix_axes(panels.axes, "y", low, high, log=log_scale, margin=margin,
                      nbins=max(3, int(lay.panel_height / 0.5)))
     return top, ticks
+
+
+def _x_ranges(panels: _Panels, drawn: list[_Drawn]) -> list[tuple[list[Axes], np.ndarray]]:
+    """The panels' epochs: one range for every panel, or one per column of panels when a
+    column's runs end before 1 / :data:`OWN_X_AXIS` of the longest (15 epochs beside 400)."""
+    columns: list[list[Axes]] = []
+    for ax in panels.axes:
+        column = next((c for c in columns if ax.get_shared_x_axes().joined(ax, c[0])), None)
+        if column is None:
+            columns.append([ax])
+        else:
+            column.append(ax)
+    empty = np.array([])
+    epochs = [np.concatenate([d.epochs for d in drawn if any(d.ax is ax for ax in column)]
+                             or [empty]) for column in columns]
+    ends = [e.max() for e in epochs if e.size]
+    if len(ends) > 1 and max(ends) > OWN_X_AXIS * min(ends):
+        return list(zip(columns, epochs))
+    return [(panels.axes, np.concatenate(epochs or [empty]))]
 
 
 def _clip(drawn: list[_Drawn], log_scale: bool) -> tuple[float, float] | None:

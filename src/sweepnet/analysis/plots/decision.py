@@ -34,6 +34,9 @@ from .style import (
     ticks_room,
 )
 
+#: what the axis labels add after ``dataset.split.scale``
+SCALING_LABELS = {"none": "", "standard": " (standardized)", "minmax": " (min-max scaled)"}
+
 #: the output as a pale blue-to-red image, so that the data drawn on it in dark blue and dark
 #: red stand out on either side of the boundary
 CMAP = ListedColormap(0.5 * colormaps["RdBu_r"](np.linspace(0.1, 0.9, 256)) + 0.5,
@@ -73,8 +76,8 @@ def plot_decision_boundary(surface: dict, title: str | None = None,
         logits or other outputs), the data (one scatter per class, class 1
         dark red and class 0 dark blue; gid ``data:<class>``, ``data`` without
         labels), a colorbar labelled "network output", and the axes labelled
-        with the features' names (``surface["names"]``; "(standardized)" when
-        ``surface["standardized"]``).
+        with the features' names (``surface["names"]``; "(standardized)" or
+        "(min-max scaled)" after ``surface["scaling"]``).
 
     Raises
     ------
@@ -188,16 +191,18 @@ def _checked(surface: dict, where: str = "surface") -> dict:
     names = None if names is None else [str(n) for n in np.asarray(names).reshape(-1)]
     if names is not None and len(names) != 2:
         raise ValueError(f"{where}: names must name the 2 features, got {names!r}")
-    standardized = bool(np.asarray(surface.get("standardized", False)))
-    return {"x0": x0, "x1": x1, "z": z, "X": X, "y": y, "names": names,
-            "standardized": standardized}
+    if "scaling" in surface:
+        scaling = str(np.asarray(surface["scaling"]))
+    else:  # surfaces saved before dataset.split.scale
+        scaling = "standard" if bool(np.asarray(surface.get("standardized", False))) else "none"
+    return {"x0": x0, "x1": x1, "z": z, "X": X, "y": y, "names": names, "scaling": scaling}
 
 
 def axis_names(surface: dict) -> tuple[str, str]:
     """The plane's axis labels: the features' names (``feature 1``, ``feature 2`` when the
-    data did not name them), marked ``(standardized)`` when the run standardized them."""
+    data did not name them), marked with how the run scaled them."""
     names = surface.get("names") or ["feature 1", "feature 2"]
-    suffix = " (standardized)" if surface.get("standardized") else ""
+    suffix = SCALING_LABELS.get(surface.get("scaling", "none"), "")
     return names[0] + suffix, names[1] + suffix
 
 
