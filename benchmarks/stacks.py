@@ -9,6 +9,8 @@ mini-batches of 32 drawn per network, plain SGD with a learning rate per
 network, 200 epochs, float64, every epoch's training loss kept:
 
 - ``sweepnet``: :func:`sweepnet.fit_stack` on the 300 trainers;
+- ``sweepnet_snapshots``: the same, every network keeping its weights at the
+  log-spaced snapshot epochs (the runner's default, ``report.snapshots=plateaus``);
 - ``bmm``: PyTorch, the same networks as ``(M, b, d)`` tensors, ``torch.baddbmm``
   forward, autograd backward, per-network learning rates;
 - ``vmap``: PyTorch, ``torch.func.vmap`` over ``functional_call`` and ``grad``
@@ -16,7 +18,8 @@ network, 200 epochs, float64, every epoch's training loss kept:
 - ``command``: the whole S3 command in a fresh process (``sweepnet -m
   optimizer.lr=2,1,0.5,0.3,0.2,0.1 'seed=range(0,50)' trainer.batch_size=32
   trainer.epochs=200``): start-up, checks, training, 300 run directories,
-  tables and figures.
+  tables and figures, the plateau figure included; ``command_no_snapshots``: the
+  same with ``report.snapshots=null`` (what snapshots cost the whole command).
 
 Training times are medians over ``--repeats``, the variants run one after the
 other within each repeat; ratios are medians of per-repeat ratios. PyTorch
@@ -63,9 +66,10 @@ def networks(models: int):
     return specs
 
 
-def run_sweepnet(specs, epochs: int) -> float:
+def run_sweepnet(specs, epochs: int, snapshots=None) -> float:
     trainers = [sn.Trainer(sn.mlp([2, 16, 1], seed=seed), sn.BCE(), sn.SGD(lr),
-                           batch_size=32, seed=seed) for lr, seed, _, _ in specs]
+                           batch_size=32, seed=seed, snapshots=snapshots)
+                for lr, seed, _, _ in specs]
     start = time.perf_counter()
     sn.fit_stack(trainers, [(X, y) for _, _, X, y in specs], [epochs] * len(specs))
     return time.perf_counter() - start
@@ -154,11 +158,11 @@ def run_vmap(specs, epochs: int) -> float:
     return torch_epochs(X, y, epochs, step)
 
 
-def run_command() -> float:
+def run_command(*extra: str) -> float:
     script = Path(sys.executable).parent / "sweepnet"
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        done = subprocess.run([str(script), *COMMAND, f"hydra.sweep.dir={tmp}/s"],
+        done = subprocess.run([str(script), *COMMAND, *extra, f"hydra.sweep.dir={tmp}/s"],
                               capture_output=True, text=True)
         elapsed = time.perf_counter() - start
     if done.returncode != 0:
@@ -176,14 +180,17 @@ def main() -> None:
     args = parser.parse_args()
     keep_heap_padding()
     specs = networks(args.models)
-    variants = {"sweepnet": run_sweepnet}
+    variants = {"sweepnet": run_sweepnet,
+                "sweepnet_snapshots": lambda specs, epochs: run_sweepnet(specs, epochs, "log")}
     if torch is not None:
         torch.set_num_threads(os.cpu_count() or 1)
         variants.update(bmm=run_bmm, vmap=run_vmap)
     if not args.skip_command and args.models == 300 and args.epochs == 200:
         variants["command"] = lambda specs, epochs: run_command()
+        variants["command_no_snapshots"] = \
+            lambda specs, epochs: run_command("report.snapshots=null")
     for name, run in variants.items():  # warm-up: imports, thread pools
-        if name != "command":
+        if not name.startswith("command"):
             run(specs[:12], 2)
     times: dict[str, list[float]] = {name: [] for name in variants}
     for repeat in range(args.repeats):
@@ -198,6 +205,11 @@ def main() -> None:
     for name, values in times.items():
         ratio = statistics.median(s / v for s, v in zip(times["sweepnet"], values))
         print(f"| {name} | {statistics.median(values):.2f} s | {ratio:.2f} |")
+    for name, reference in (("sweepnet_snapshots", "sweepnet"),
+                            ("command", "command_no_snapshots")):
+        if name in times:
+            ratio = statistics.median(a / b for a, b in zip(times[name], times[reference]))
+            print(f"{name} / {reference}, snapshots on / off (paired): {ratio:.3f}")
     if "command" in times and "bmm" in times:
         ratio = statistics.median(c / b for c, b in zip(times["command"], times["bmm"]))
         print(f"\nthe whole S3 command / the bmm loop's training alone: {ratio:.2f} "

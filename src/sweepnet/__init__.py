@@ -22,6 +22,7 @@ _WHERE = {
     "stack_key": ".stacking",
     "EarlyStopping": ".stopping",
     "Schedule": ".schedules",
+    "Snapshots": ".snapshots",
     "sweep": ".runner.api",  # Hydra
     "NetClassifier": ".estimator",  # scikit-learn
 }

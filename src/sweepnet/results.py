@@ -36,7 +36,7 @@ METRICS = [("final_loss", "final", "loss"), ("best_loss", "best", "loss"),
            ("best_val_accuracy", "best", "val_accuracy")]
 #: what a run's verdicts are judged against: (column, key in result.json)
 REFERENCES = [("start", "start"), ("updates_per_epoch", "updates_per_epoch"),
-              ("effective_lr", "effective_lr")]
+              ("effective_lr", "effective_lr"), ("initial_lr", "initial_lr")]
 LEVELS = [("constant_loss", "constant"), ("linear_loss", "linear")]
 TAKEN_COLUMNS = {"job", "group", "epoch", "loss", "val_loss", "val_accuracy", "time", "status",
                  "overrides",

@@ -6,8 +6,12 @@ A *run directory* holds::
                           and seed that define the run, package versions, error
     history.csv           one row per epoch: epoch, loss, val_loss, val_accuracy, time
     model.npz             the trained weights (np.load(..., allow_pickle=False))
+    snapshots.npz         the weights at the snapshot epochs (report.snapshots), keyed
+                          ``"<epoch>/<layer>.<name>"`` (:func:`read_snapshots`)
     decision_surface.npz  two-feature data: the network output over a grid, and the
-                          training data (what a decision-boundary plot draws)
+                          training data (what a decision-boundary plot draws); with
+                          ``snapshot_epochs`` and ``snapshot_z``, the output at the
+                          snapshots the figures draw
     checkpoint.npz        an interrupted run only: its trainer's state (weights,
                           optimizer state, generators, history), to resume from
     .hydra/               Hydra's record of the composed config
@@ -37,6 +41,7 @@ from .training import DIVERGED, OK
 
 RESULT, HISTORY, MODEL, SURFACE = "result.json", "history.csv", "model.npz", \
     "decision_surface.npz"
+SNAPSHOTS = "snapshots.npz"
 #: an interrupted run's trainer state, from which a resume continues (removed when it ends)
 CHECKPOINT = "checkpoint.npz"
 SWEEP_HISTORY, SWEEP_SUMMARY = "sweep_history.csv", "sweep_summary.csv"
@@ -136,14 +141,23 @@ def write_model(run_dir: Path, state: dict[str, np.ndarray]) -> None:
     write_atomic(Path(run_dir) / MODEL, _save_npz(state))
 
 
+def write_snapshots(run_dir: Path, snapshots: dict[int, dict[str, np.ndarray]]) -> None:
+    """Save a trainer's ``snapshots_`` (epoch: state dict) as ``snapshots.npz``."""
+    write_atomic(Path(run_dir) / SNAPSHOTS, _save_npz(
+        {f"{epoch}/{key}": array for epoch, state in snapshots.items()
+         for key, array in state.items()}))
+
+
 def write_surface(run_dir: Path, surface: dict[str, np.ndarray]) -> None:
     """Save a decision surface (see :func:`sweepnet.analysis.surface.decision_surface`).
 
-    The output grid is stored as float32 (plenty for a picture, half the space).
+    The output grids are stored as float32 (plenty for a picture, half the space).
     """
     arrays = dict(surface)
     with np.errstate(over="ignore"):  # a diverged network's huge outputs become inf
-        arrays["z"] = np.asarray(arrays["z"], dtype=np.float32)
+        for key in ("z", "snapshot_z"):
+            if key in arrays:
+                arrays[key] = np.asarray(arrays[key], dtype=np.float32)
     write_atomic(Path(run_dir) / SURFACE, _save_npz(arrays))
 
 
@@ -213,7 +227,7 @@ def read_checkpoint(run_dir: Path) -> dict | None:
 
 def remove_run_files(run_dir: Path) -> None:
     """Delete a run's output files before it runs again, so none is left from an earlier run."""
-    for name in (HISTORY, MODEL, SURFACE, CHECKPOINT):
+    for name in (HISTORY, MODEL, SNAPSHOTS, SURFACE, CHECKPOINT):
         (Path(run_dir) / name).unlink(missing_ok=True)
 
 
@@ -271,6 +285,22 @@ def read_history(run_dir: Path):
     except (OSError, ValueError):  # missing, empty (EmptyDataError) or garbled
         return None
     return history if {"epoch", "loss"} <= set(history.columns) else None
+
+
+def read_snapshots(run_dir: Path) -> dict[int, dict[str, np.ndarray]]:
+    """The weights a run kept at its snapshot epochs (:func:`write_snapshots`), by epoch,
+    each as a :meth:`~sweepnet.layers.Sequential.load_state_dict` state; empty when none."""
+    try:
+        with np.load(Path(run_dir) / SNAPSHOTS, allow_pickle=False) as saved:
+            arrays = {k: saved[k] for k in saved.files}
+    except (OSError, ValueError, KeyError):
+        return {}
+    snapshots: dict[int, dict[str, np.ndarray]] = {}
+    for name, array in arrays.items():
+        epoch, _, key = name.partition("/")
+        if epoch.isdigit() and key:
+            snapshots.setdefault(int(epoch), {})[key] = array
+    return dict(sorted(snapshots.items()))
 
 
 def read_surface(run_dir: Path) -> dict[str, np.ndarray] | None:
@@ -406,12 +436,13 @@ def saved_config(run_dir: Path) -> dict:
 
 __all__ = [
     "CHECKPOINT", "DIVERGED", "FAILED", "HISTORY", "INTERRUPTED", "MODEL", "OK", "RESULT", "RUN",
-    "STATUSES",
+    "SNAPSHOTS", "STATUSES",
     "SURFACE", "SWEEP", "SWEEP_GROUPS", "SWEEP_HISTORY", "SWEEP_PLATEAUS", "SWEEP_SUMMARY",
     "SWEEP_TABLES", "DirectoryBusy", "check_run", "claim", "clean_overrides", "clean_value",
     "foreign",
     "is_run_dir", "job_dirs", "kind_of", "lock", "override_values", "read_history",
-    "read_checkpoint", "read_result", "read_surface", "remove_run_files", "saved_config",
+    "read_checkpoint", "read_result", "read_snapshots", "read_surface", "remove_run_files",
+    "saved_config",
     "write_atomic", "write_checkpoint", "write_history", "write_hydra_record", "write_model",
-    "write_result", "write_surface", "write_table",
+    "write_result", "write_snapshots", "write_surface", "write_table",
 ]

@@ -244,6 +244,12 @@ class Stack:
             return [{k: v.copy() for k, v in layer.params.items()} for layer in self.model]
         return [{k: v[j].copy() for k, v in layer.params.items()} for layer in self.model]
 
+    def state_of(self, j: int) -> dict[str, np.ndarray]:
+        """A copy of the ``j``-th active model's weights, keyed as
+        :meth:`~sweepnet.layers.Sequential.state_dict` keys them."""
+        return {f"{i}.{name}": array for i, layer in enumerate(self.params_of(j))
+                for name, array in layer.items()}
+
     def set_params_of(self, j: int, params: list[dict[str, np.ndarray]]) -> None:
         """Put :meth:`params_of`'s copies back into the ``j``-th active model."""
         for layer, saved in zip(self.model, params):

@@ -20,6 +20,7 @@ from .layers.sequential import Sequential
 from .losses import CrossEntropy, Loss
 from .optimizers import Optimizer
 from .schedules import Schedule
+from .snapshots import Snapshots
 from .stacking import Stack
 from .stopping import EarlyStopping
 
@@ -96,6 +97,9 @@ class Trainer:
         How the optimizer's rate changes between epochs (:mod:`sweepnet.schedules`:
         ``constant``, ``invscaling``, ``adaptive``); with a schedule that is not
         constant the history records each epoch's ``lr``.
+    snapshots : Snapshots, "log", list of int or None, default=None
+        Keep the weights at these epochs (:mod:`sweepnet.snapshots`; ``"log"``:
+        a log-spaced set) in ``snapshots_``.
 
     Attributes
     ----------
@@ -108,12 +112,16 @@ class Trainer:
         epoch (``X[order_]`` is the data as that epoch's loader held it).
     samples_seen_ : int
         Training samples seen over every fit (``invscaling``'s ``t``).
+    snapshots_ : dict of int to dict
+        The weights kept at each snapshot epoch, as :meth:`Sequential.state_dict
+        <sweepnet.layers.Sequential.state_dict>` (copies).
     """
 
     def __init__(self, model: Sequential, loss: Loss, optimizer: Optimizer,
                  batch_size: int | None = None, shuffle: bool | str = True, seed=0,
                  drop_last: bool = False, early_stopping: EarlyStopping | None = None,
-                 alpha: float = 0.0, schedule: Schedule | str = "constant") -> None:
+                 alpha: float = 0.0, schedule: Schedule | str = "constant",
+                 snapshots: Snapshots | str | Sequence[int] | None = None) -> None:
         if batch_size is not None and (
             not isinstance(batch_size, (int, np.integer)) or batch_size < 1
         ):
@@ -139,6 +147,9 @@ class Trainer:
         if self.schedule.name == "adaptive" and early_stopping is None:
             raise ValueError("schedule='adaptive' divides the rate when the stopping rule "
                              "fires: give the trainer an EarlyStopping")
+        self.snapshots = snapshots if snapshots is None or isinstance(snapshots, Snapshots) \
+            else Snapshots(snapshots)
+        self.snapshots_: dict[int, dict[str, np.ndarray]] = {}
         self.samples_seen_ = 0
         #: the optimizer's rate when training started (``invscaling``'s ``lr0``)
         self.lr_init_: float | None = None
@@ -203,6 +214,8 @@ class Trainer:
             {c: history[c].to_numpy() for c in history.columns},
             "schedule": {"seen": self.samples_seen_, "lr": float(self.optimizer.lr),
                          "lr_init": self.lr_init_},
+            "snapshots": {str(epoch): {k: v.copy() for k, v in state.items()}
+                          for epoch, state in self.snapshots_.items()},
         }
 
     def set_state(self, state: dict) -> None:
@@ -233,6 +246,8 @@ class Trainer:
             self.samples_seen_ = int(schedule["seen"])
             self.optimizer.lr = float(schedule["lr"])
             self.lr_init_ = None if schedule["lr_init"] is None else float(schedule["lr_init"])
+        self.snapshots_ = {int(epoch): {k: np.array(v, copy=True) for k, v in kept.items()}
+                           for epoch, kept in (state.get("snapshots") or {}).items()}
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities of the trained model: ``(n_samples, n_outputs)`` for the
@@ -406,7 +421,9 @@ def train(stack: Stack, budgets: np.ndarray, on_epoch_end=None) -> list:
             if stopper is not None:
                 stopper.reset()
             trainer.samples_seen_, trainer.lr_init_ = 0, float(trainer.optimizer.lr)
+            trainer.snapshots_ = {}
     scheduled = [not t.schedule.constant for t in trainers]
+    kept = [t.snapshots for t in trainers]
     rows: list[list[dict]] = [[] for _ in trainers]
     statuses, stopped = [OK] * len(trainers), [None] * len(trainers)
     weight_by_size = stack.loss.reduction == "mean"
@@ -426,6 +443,8 @@ def train(stack: Stack, budgets: np.ndarray, on_epoch_end=None) -> list:
                 for j, (i, row) in enumerate(zip(active, new_rows)):
                     rows[i].append(row)
                     trainers[i].samples_seen_ += stack.n_samples
+                    if kept[i] is not None and row["epoch"] in kept[i]:
+                        trainers[i].snapshots_[row["epoch"]] = stack.state_of(j)
                     if scheduled[i]:
                         row["lr"] = stack.lr_of(j)
                 asked = on_epoch_end(active, new_rows) if on_epoch_end is not None else None

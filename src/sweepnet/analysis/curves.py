@@ -87,7 +87,7 @@ PLATEAU_COLUMNS = ["job", "start", "end", "length", "level", "escaped", "start_l
                    "end_lr_time"]
 ANALYSIS_COLUMNS = ["ending", "convergence_epoch", "n_plateaus", "longest_plateau", "stuck",
                     "stuck_reference", "stuck_reason", "oscillating", "diverged",
-                    "diverged_epoch", "final_level"]
+                    "diverged_epoch", "final_level", "escaped_epoch", "escaped_lr_time"]
 #: the trivial levels a run records (``levels`` in result.json) and how verdicts name them
 TRIVIAL_LEVELS = {"constant": "constant-output loss", "linear": "linear model's loss"}
 
@@ -381,7 +381,8 @@ def _lr_time(epoch: int, times: np.ndarray | None) -> float:
 #: the verdict columns of a run without a history (failed before its first epoch)
 NO_HISTORY = {"ending": None, "convergence_epoch": None, "n_plateaus": 0, "longest_plateau": 0,
               "stuck": False, "stuck_reference": "none", "stuck_reason": "no history",
-              "oscillating": False, "diverged_epoch": None, "final_level": math.nan}
+              "oscillating": False, "diverged_epoch": None, "final_level": math.nan,
+              "escaped_epoch": None, "escaped_lr_time": math.nan}
 
 
 def _columns(verdict: Verdict) -> dict:
@@ -439,7 +440,10 @@ def analyze(history: pd.DataFrame, summary: pd.DataFrame, rule: Rule = RULE
         levels = {name: float(row[f"{name}_loss"]) for name in TRIVIAL_LEVELS
                   if _present(row.get(f"{name}_loss"))}
         verdict = judge(readings[job], levels, others, rule)
-        columns.append(_columns(verdict))
+        left = max((p.end for p in verdict.plateaus if p.escaped), default=None)
+        columns.append({**_columns(verdict), "escaped_epoch": left,
+                        "escaped_lr_time": math.nan if left is None
+                        else _lr_time(left, times[job])})
         plateau_rows += [{"job": job, "start": p.start, "end": p.end, "length": p.length,
                           "level": p.level, "escaped": p.escaped,
                           "start_lr_time": _lr_time(p.start, times[job]),
@@ -447,10 +451,11 @@ def analyze(history: pd.DataFrame, summary: pd.DataFrame, rule: Rule = RULE
     found = pd.DataFrame(columns, index=summary.index)
     summary = summary.drop(columns=ANALYSIS_COLUMNS, errors="ignore").copy()
     summary["ending"] = found["ending"]
-    for name in ("convergence_epoch", "diverged_epoch"):
+    for name in ("convergence_epoch", "diverged_epoch", "escaped_epoch"):
         summary[name] = pd.array(found[name].tolist(), dtype="Int64")
     for name, kind in (("n_plateaus", int), ("longest_plateau", int), ("stuck", bool),
-                       ("oscillating", bool), ("final_level", float)):
+                       ("oscillating", bool), ("final_level", float),
+                       ("escaped_lr_time", float)):
         summary[name] = found[name].astype(kind)
     summary["stuck_reference"] = found["stuck_reference"]
     summary["stuck_reason"] = found["stuck_reason"]

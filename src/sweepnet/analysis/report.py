@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
 
 from .. import rundir
 from .groups import DEFAULT_REPLICATES, ordered_values
@@ -111,14 +114,17 @@ def _title(sweep: Sweep, row: dict) -> str:
     return ", ".join(f"{k} = {format_value(row[k])}" for k in keys) or f"run {row['job']}"
 
 
-def _boundary_runs(sweep: Sweep) -> list[dict]:
+def _boundary_runs(sweep: Sweep, jobs=None) -> list[dict]:
     """The runs whose decision boundaries a sweep's figure shows.
 
-    One run per group, its first replicate (the lowest replicate values); with
-    more than :data:`MAX_BOUNDARY_PANELS` groups, that many groups evenly
-    spaced in group order (the first and the last always among them).
+    One run per group, its first replicate (the lowest replicate values) among
+    ``jobs`` (default: all); with more than :data:`MAX_BOUNDARY_PANELS` groups,
+    that many groups evenly spaced in group order (the first and the last
+    always among them).
     """
     summary = sweep.summary[sweep.summary["status"] != rundir.FAILED]
+    if jobs is not None:
+        summary = summary[summary["job"].isin(jobs)]
     if summary.empty:
         return []
     reps = [r for r in sweep.roles.replicates if r in summary]
@@ -140,7 +146,7 @@ def _boundary_figures(sweep: Sweep, fmt: str) -> list[PlotTask]:
         surface = rundir.read_surface(sweep.path)
         return [] if surface is None else [PlotTask(
             f"decision_boundary.{fmt}", plot_decision_boundary, (surface,),
-            {"title": "Decision boundary"}, cost=1.5)]
+            {"title": "Decision boundary"}, cost=1.5)] + _snapshot_figures(sweep, fmt)
     panels = []
     for run in _boundary_runs(sweep):
         surface = rundir.read_surface(sweep.path / str(run["job"]))
@@ -149,7 +155,45 @@ def _boundary_figures(sweep: Sweep, fmt: str) -> list[PlotTask]:
     if not panels:
         return []
     return [PlotTask(f"decision_boundaries.{fmt}", plot_decision_grid, (panels,),
-                   cost=1.0 + 0.3 * len(panels))]
+                     cost=1.0 + 0.3 * len(panels))] + _snapshot_figures(sweep, fmt)
+
+
+def _snapshot_figures(sweep: Sweep, fmt: str) -> list[PlotTask]:
+    """``plateau_boundaries`` and ``snapshot_boundaries`` (:mod:`.snapshot_panels`): per
+    group, its first run with a plateau (with snapshots), or its first run."""
+    from .plots import plot_decision_grid
+    from .snapshot_panels import epoch_panels, plateau_panels
+
+    def runs(jobs=None):
+        if not sweep.is_sweep:
+            return [(sweep.summary.iloc[0].to_dict(), sweep.path, "run")]
+        return [(run, sweep.path / str(run["job"]), _title(sweep, run))
+                for run in _boundary_runs(sweep, jobs)]
+
+    figures = []
+    plateaus, at_epochs = [], []
+    for run, where, title in runs(set(sweep.plateaus["job"])):
+        surface = rundir.read_surface(where)
+        if surface is not None:
+            plateaus += plateau_panels(title, surface, sweep.plateaus[
+                sweep.plateaus["job"] == run["job"]], run)
+    if plateaus:
+        figures.append(PlotTask(f"plateau_boundaries.{fmt}", plot_decision_grid, (plateaus,),
+                                {"ncols": 4 if len(plateaus) > 4 else 2,
+                                 "title": "Decision boundaries on the plateau and at the end"},
+                                cost=1.0 + 0.3 * len(plateaus)))
+    for run, where, title in runs():
+        surface = rundir.read_surface(where)
+        if surface is not None and str(surface.get("snapshot_mode", "")) == "epochs":
+            at_epochs.append(epoch_panels(title, surface, run))
+    if at_epochs:
+        figures.append(PlotTask(
+            f"snapshot_boundaries.{fmt}", plot_decision_grid,
+            ([panel for row in at_epochs for panel in row],),
+            {"ncols": max(len(row) for row in at_epochs),
+             "title": "Decision boundaries at the snapshot epochs"},
+            cost=1.0 + 0.3 * sum(map(len, at_epochs))))
+    return figures
 
 
 def _write_tables(sweep: Sweep) -> list[Path]:
@@ -253,10 +297,10 @@ def report_options(cfg) -> dict:
     """
     section = dict(cfg.get("report") or {})
     unknown = set(section) - {"format", "log_scale", "decision_boundaries", "x", "hue", "col",
-                              "replicates"}
+                              "replicates", "snapshots"}  # snapshots: what runs keep (runner)
     if unknown:
         raise ValueError(f"report: unknown keys {sorted(unknown)}; allowed: format, log_scale, "
-                         f"decision_boundaries, x, hue, col, replicates")
+                         f"decision_boundaries, x, hue, col, replicates, snapshots")
     fmt = section.get("format", "png")
     if fmt not in FORMATS:
         raise ValueError(f"report.format must be one of {FORMATS}, got {fmt!r}")
@@ -319,11 +363,38 @@ def verdict_lines(sweep: Sweep) -> list[str]:
     if len(stuck) > MAX_REASONS:
         lines.append(f"... and {len(stuck) - MAX_REASONS} more stuck runs "
                      f"({rundir.SWEEP_SUMMARY}: stuck_reason)")
+    lines += escape_lines(sweep)
     shaking = summary.loc[summary["oscillating"], "job"].tolist()
     if shaking:
         lines.append(f"oscillating (the loss alternates up and down at the end): job "
                      f"{', '.join(map(str, shaking))}")
     return [""] + lines if lines else []
+
+
+def escape_lines(sweep: Sweep) -> list[str]:
+    """When each run that left a plateau left it (its last one), in epochs and on the
+    ``lr × epoch`` axis, saying the effective rate where momentum made it differ."""
+    summary = sweep.summary
+    if "escaped_epoch" not in summary:
+        return []
+    left = summary[summary["escaped_epoch"].notna()]
+    lines = []
+    for row in left.head(MAX_REASONS).to_dict("records"):
+        epoch = int(row["escaped_epoch"])
+        level = sweep.plateaus.loc[(sweep.plateaus["job"] == row["job"])
+                                   & (sweep.plateaus["end"] == epoch), "level"]
+        at = f" at {level.iloc[0]:.3g}" if len(level) else ""
+        effective, initial = row.get("effective_lr"), row.get("initial_lr")
+        rate = (f"; effective lr {effective:.3g} = lr {initial:.3g} / (1 - momentum)"
+                if pd.notna(effective) and pd.notna(initial)
+                and not math.isclose(effective, initial) else "")
+        which = f" ({_title(sweep, row)})" if sweep.roles.keys else ""
+        lines.append(f"job {row['job']}{which}: left the plateau{at} at epoch {epoch} "
+                     f"(lr × epoch {row['escaped_lr_time']:.3g}{rate})")
+    if len(left) > MAX_REASONS:
+        lines.append(f"... and {len(left) - MAX_REASONS} more runs that left a plateau "
+                     f"({rundir.SWEEP_SUMMARY}: escaped_epoch, escaped_lr_time)")
+    return lines
 
 
 def saved_options(path: Path) -> dict:

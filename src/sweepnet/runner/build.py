@@ -23,6 +23,7 @@ from ..losses import CrossEntropy, Loss
 from ..optimizers import Optimizer
 from ..registry import RegistryError
 from ..schedules import Schedule
+from ..snapshots import Snapshots
 from ..system import physical_memory
 from ..training import Trainer, check_output_layer
 from .references import start_id
@@ -128,6 +129,18 @@ SPLIT_KEYS = ("test_size", "stratify", "scale")
 TRAINER_KEYS = ("epochs", "batch_size", "shuffle", "shuffle_rng", "drop_last", "early_stopping",
                 "tol", "n_iter_no_change", "monitor", "alpha", "schedule", "power_t", "dtype",
                 "log_every")
+
+
+def _snapshots(value) -> Snapshots | None:
+    """``report.snapshots``: ``plateaus`` (log-spaced), a list of epochs, or null (none)."""
+    if value is None:
+        return None
+    try:
+        return Snapshots("log" if value == "plateaus" else value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"report.snapshots must be plateaus (the weights at log-spaced "
+                          f"epochs: the decision boundary at each plateau's middle), a list of "
+                          f"epochs such as [100,500], or null (none), got {value!r}") from None
 
 
 def suggestion(name: str, options, prefix: str = "") -> str:
@@ -426,6 +439,7 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
     if not isinstance(drop_last, bool):
         raise ConfigError(f"trainer.drop_last must be true or false, got {drop_last!r}")
     stopping = _early_stopping(trainer_cfg)
+    snapshots = _snapshots(_plain(cfg.get("report") or {}).get("snapshots", "plateaus"))
     dtype = trainer_cfg.get("dtype", "float64")
     if dtype not in DTYPES:
         raise ConfigError(f"trainer.dtype must be one of {DTYPES}, got {dtype!r}")
@@ -459,7 +473,8 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
                           seed=init_rng if shuffle_rng == "init" else seed, drop_last=drop_last,
                           early_stopping=stopping, alpha=trainer_cfg.get("alpha", 0.0),
                           schedule=Schedule(trainer_cfg.get("schedule", "constant"),
-                                            trainer_cfg.get("power_t", 0.5)))
+                                            trainer_cfg.get("power_t", 0.5)),
+                          snapshots=snapshots)
     except ValueError as error:
         hint = " (trainer.early_stopping=true)" if "EarlyStopping" in str(error) else ""
         raise ConfigError(f"trainer.{error}{hint}") from None

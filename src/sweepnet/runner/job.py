@@ -21,6 +21,7 @@ import numpy as np
 from .. import __version__, rundir
 from ..analysis.curves import judge, read_curve, scheduled_lr
 from ..rundir import FAILED, OK, clean_overrides
+from ..snapshots import nearest, plateau_middle
 from .build import ConfigError
 from .references import time_scale, trivial_levels
 
@@ -47,19 +48,48 @@ def _metrics(history) -> dict[str, dict[str, float | None]]:
     return {"final": final, "best": best}
 
 
-def _surface(experiment) -> dict | None:
-    """The decision surface a two-feature, one-output run saves for its plots."""
+def _surface(experiment, reading=None) -> dict | None:
+    """The decision surface a two-feature, one-output run saves for its plots: at the end,
+    and at the snapshots its figures draw (:func:`_drawn_snapshots`)."""
     X = experiment.X_train
     model = experiment.model
     if X.ndim != 2 or X.shape[1] != 2 or model.forward(X[:1]).shape[-1] != 1:
         return None
     from ..analysis.surface import decision_surface
 
-    def predict(points):
-        return model.forward(np.asarray(points, dtype=model.dtype))
+    def surface():
+        return decision_surface(lambda points: model.forward(np.asarray(points, model.dtype)),
+                                X, experiment.y_train, names=experiment.feature_names,
+                                scaling=experiment.scaling)
 
-    return decision_surface(predict, X, experiment.y_train, names=experiment.feature_names,
-                            scaling=experiment.scaling)
+    final = surface()
+    epochs = _drawn_snapshots(experiment.trainer, reading)
+    if epochs:
+        trained = model.state_dict()
+        grids = []
+        for epoch in epochs:
+            model.load_state_dict(experiment.trainer.snapshots_[epoch])
+            grids.append(surface()["z"])
+        model.load_state_dict(trained)
+        final.update(snapshot_epochs=np.array(epochs), snapshot_z=np.stack(grids),
+                     snapshot_mode=np.array(experiment.trainer.snapshots.name == "log"
+                                            and "plateaus" or "epochs"))
+    return final
+
+
+def _drawn_snapshots(trainer, reading) -> list[int]:
+    """The snapshot epochs whose decision boundaries a run saves: every chosen epoch, or
+    with log-spaced snapshots (``report.snapshots=plateaus``) the one nearest the middle
+    of each flat stretch of its curve (a plateau it left, or the stretch it ends on, which
+    the sweep may judge a plateau)."""
+    kept = sorted(trainer.snapshots_)
+    if not kept or trainer.snapshots is None:
+        return []
+    if trainer.snapshots.name != "log":
+        return kept
+    stretches = [] if reading is None else [*reading.plateaus, *(
+        [reading.final] if reading.final is not None else [])]
+    return sorted({nearest(kept, plateau_middle(s.start, s.end)) for s in stretches})
 
 
 _BASELINE_NAMES = {"logreg": "LogisticRegression", "mlp": "MLPClassifier"}
@@ -82,12 +112,15 @@ def _baseline_scores(baselines: dict) -> str:
     return "; ".join(parts)
 
 
-def _keep_trained(run_dir: Path, record: dict, experiment, history, status: str) -> None:
-    """Write what a run trained (its history and weights) and fill ``record`` with it:
-    its metrics, what its verdicts are judged against (``runner/references.py``) and its
-    verdicts on its own (a sweep's tables judge it against the runs of its start too)."""
+def _keep_trained(run_dir: Path, record: dict, experiment, history, status: str):
+    """Write what a run trained (its history, weights and snapshots) and fill ``record``
+    with it: its metrics, what its verdicts are judged against (``runner/references.py``)
+    and its verdicts on its own (a sweep's tables judge it against the runs of its start
+    too). Returns its curve's reading (None without a loss column)."""
     rundir.write_history(run_dir, history)
     rundir.write_model(run_dir, experiment.model.state_dict())
+    if experiment.trainer.snapshots_:
+        rundir.write_snapshots(run_dir, experiment.trainer.snapshots_)
     record.update(status=status, epochs=len(history), epochs_requested=experiment.epochs,
                   **_metrics(history))
     if history.attrs.get("stopped"):  # early stopping (or a search's pruning): when and why
@@ -100,6 +133,8 @@ def _keep_trained(run_dir: Path, record: dict, experiment, history, status: str)
         reading = read_curve(history["loss"].to_numpy(float), scale["updates_per_epoch"],
                              lr=scheduled_lr(history))
         record["verdict"] = judge(reading, levels).as_record()
+        return reading
+    return None
 
 
 def keep_interrupted(run: Run, checkpoint: bool = True) -> None:
@@ -245,10 +280,10 @@ def finish_run(run: Run, history=None, error: BaseException | None = None) -> di
     record = run.record
     if error is None:
         try:
-            _keep_trained(run.run_dir, record, run.experiment, history,
-                          history.attrs["status"])
+            reading = _keep_trained(run.run_dir, record, run.experiment, history,
+                                    history.attrs["status"])
             with np.errstate(all="ignore"):  # a diverged run's huge weights overflow
-                surface = _surface(run.experiment)
+                surface = _surface(run.experiment, reading)
             if surface is not None:
                 rundir.write_surface(run.run_dir, surface)
             if run.cfg.get("baseline") is not None:

@@ -112,7 +112,12 @@ def trivial_levels(trainer: Trainer, X, y) -> dict[str, float | None]:
 
 
 def time_scale(trainer: Trainer, n_samples: int) -> dict[str, float]:
-    """``updates_per_epoch`` and ``effective_lr`` of ``trainer`` on ``n_samples`` samples."""
+    """``updates_per_epoch``, ``effective_lr`` and ``initial_lr`` (the optimizer's rate when
+    training started) of ``trainer`` on ``n_samples`` samples."""
     lr = float(trainer.optimizer.effective_lr)
+    initial = trainer.lr_init_ if trainer.lr_init_ is not None else trainer.optimizer.lr
+    if trainer.lr_init_ is not None and trainer.optimizer.lr != trainer.lr_init_:
+        lr *= trainer.lr_init_ / trainer.optimizer.lr  # a schedule moved it: as it started
     return {"updates_per_epoch": len(trainer.batch_slices(n_samples)),
-            "effective_lr": float(f"{lr:.15g}")}  # 0.3, not range()'s 0.30000000000000004
+            "effective_lr": float(f"{lr:.15g}"),  # 0.3, not range()'s 0.30000000000000004
+            "initial_lr": float(f"{float(initial):.15g}")}

@@ -174,9 +174,14 @@ def plot_curves(history: pd.DataFrame, summary: pd.DataFrame, plateaus: pd.DataF
 
 
 def lr_time_label(summary: pd.DataFrame) -> str:
-    """``lr × epoch`` when every run made one update per epoch, else ``lr × updates``."""
-    return (TIME_AXES["lr_time"] if (floats(summary, "updates_per_epoch") == 1).all()
-            else "lr × updates")
+    """``lr × epoch`` when every run made one update per epoch, else ``lr × updates``; saying
+    that the rate is ``lr / (1 - momentum)`` when momentum made a run's differ."""
+    label = (TIME_AXES["lr_time"] if (floats(summary, "updates_per_epoch") == 1).all()
+             else "lr × updates")
+    effective, initial = floats(summary, "effective_lr"), floats(summary, "initial_lr")
+    if (~np.isclose(effective, initial) & np.isfinite(initial)).any():
+        label += " (with momentum: lr / (1 − momentum))"
+    return label
 
 
 def on_lr_time(history: pd.DataFrame, summary: pd.DataFrame, plateaus: pd.DataFrame | None):

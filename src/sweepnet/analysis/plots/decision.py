@@ -108,7 +108,8 @@ def plot_decision_boundary(surface: dict, title: str | None = None,
 
 
 def plot_decision_grid(panels: Sequence[tuple[str, dict]], path: str | Path,
-                       ncols: int = 4) -> Figure:
+                       ncols: int = 4, title: str = "Decision boundaries across the sweep"
+                       ) -> Figure:
     """Decision surfaces of several runs, one panel each, on one colour scale.
 
     Parameters
@@ -120,6 +121,8 @@ def plot_decision_grid(panels: Sequence[tuple[str, dict]], path: str | Path,
         Where to save the figure (``.png``, ``.svg`` or ``.pdf``).
     ncols : int
         Panels per row.
+    title : str
+        The figure's title.
 
     Returns
     -------
@@ -146,22 +149,22 @@ def plot_decision_grid(panels: Sequence[tuple[str, dict]], path: str | Path,
     lay = layout(nrows, ncols, PANEL_SIZE, colorbar=True)
     same = all(np.array_equal(s[k], surfaces[0][k]) for s in surfaces for k in ("x0", "x1"))
     axes = facet_axes(lay, positions, sharex=same, sharey=same)
-    titles = [_wrap_title(str(title)) for title, _ in panels]
+    titles = [_wrap_title(str(name)) for name, _ in panels]
     rooms = []
-    for i, (ax, (_, col), title, surface) in enumerate(zip(axes, positions, titles, surfaces)):
-        image = _draw(ax, surface, norm, title, legend=i == 0)
+    for i, (ax, (_, col), name, surface) in enumerate(zip(axes, positions, titles, surfaces)):
+        image = _draw(ax, surface, norm, name, legend=i == 0)
         ax.title.set_fontsize(TITLE_FONT)
         if not same:
             rooms.append((col, ticks_room(_fix([ax], surface, nbins=4))))
     if same:  # shared axes: one set of limits and ticks
         rooms.append((0, ticks_room(_fix(axes, surfaces[0], nbins=4))))
     label_outer(axes, positions, *axis_names(surfaces[0]))
-    lines = max(title.count("\n") + 1 for title in titles)
+    lines = max(name.count("\n") + 1 for name in titles)
     lay.left = AXIS_LABEL + max(room for col, room in rooms if col == 0)
     lay.wgap = 0.2 if same else max(room for _, room in rooms) + 0.15
     lay.top = 0.12 + text_height(lines, TITLE_FONT)
     lay.hgap = lay.top + (0.05 if same else TICKS + 0.05)
-    _ticks(colorbar(lay.finish("Decision boundaries across the sweep"), image, OUTPUT), norm)
+    _ticks(colorbar(lay.finish(title), image, OUTPUT), norm)
     save(lay.fig, path)
     return lay.fig
 
@@ -213,7 +216,9 @@ def _is_probability(z: np.ndarray) -> bool:
 
 def _wrap_title(title: str) -> str:
     """``title`` in lines of about :data:`TITLE_CHARS` characters, broken between its
-    comma-separated parts where it can."""
+    comma-separated parts where it can (and where it breaks lines itself)."""
+    if "\n" in title:
+        return "\n".join(_wrap_title(line) for line in title.split("\n"))
     lines: list[str] = []
     for part in title.split(", "):
         if lines and len(lines[-1]) + 2 + len(part) <= TITLE_CHARS:
