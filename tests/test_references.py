@@ -83,7 +83,15 @@ def test_a_start_is_the_same_for_runs_that_differ_only_in_optimizer_and_budget()
 
 def test_the_time_scale_counts_updates_and_the_momentum_of_the_step():
     trainer = Trainer(mlp([2, 4, 1]), BCE(), SGD(0.1, momentum=0.9), batch_size=32)
-    assert time_scale(trainer, 100) == {"updates_per_epoch": 4, "effective_lr": 1.0}
+    assert time_scale(trainer, 100) == {"updates_per_epoch": 4, "effective_lr": 1.0,
+                                        "initial_lr": 0.1}
     trainer = Trainer(mlp([2, 4, 1]), BCE(), Adam(0.01), batch_size=32, drop_last=True)
-    assert time_scale(trainer, 100) == {"updates_per_epoch": 3, "effective_lr": 0.01}
+    assert time_scale(trainer, 100) == {"updates_per_epoch": 3, "effective_lr": 0.01,
+                                        "initial_lr": 0.01}
+    # a schedule moved the rate: the time scale is the one training started with
+    trainer = Trainer(mlp([2, 4, 1]), BCE(), SGD(0.5, momentum=0.5), schedule="invscaling")
+    trainer.fit(np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2, 3)
+    assert trainer.optimizer.lr < 0.5
+    assert time_scale(trainer, 20) == {"updates_per_epoch": 1, "effective_lr": 1.0,
+                                       "initial_lr": 0.5}
     assert time_scale(Trainer(mlp([2, 1]), BCE(), SGD(0.3)), 100)["updates_per_epoch"] == 1

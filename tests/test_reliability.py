@@ -362,8 +362,18 @@ def test_a_training_step_larger_than_memory_is_refused_with_a_batch_size_that_fi
     assert main(short(f"trainer.batch_size={fits}", "hydra.run.dir=r")) == 0
 
 
+def test_snapshots_larger_than_a_quarter_of_memory_are_refused(workdir, capsys, monkeypatch):
+    from sweepnet.runner import build
+
+    monkeypatch.setattr(build, "physical_memory", lambda: 4_000)  # 3 copies of 520 bytes
+    refused(short("trainer.batch_size=1"), capsys, workdir,
+            "report.snapshots: 3 copies of the weights", "report.snapshots=null")
+    assert main(short("trainer.batch_size=1", "report.snapshots=null", "hydra.run.dir=r")) == 0
+
+
 def test_stacks_are_cut_to_fit_in_memory_and_train_the_same_numbers(workdir, monkeypatch):
     from sweepnet.runner import pipeline
+    from sweepnet.runner.build import snapshot_bytes
 
     args = ("optimizer.lr=0.5,1,1.5,2,2.5", "trainer.epochs=30")
     whole = sn.sweep(*args, sweep_dir="whole").history.drop(columns="time")
@@ -373,7 +383,9 @@ def test_stacks_are_cut_to_fit_in_memory_and_train_the_same_numbers(workdir, mon
 
     def recorded(stack):
         nonlocal step
-        step = stack[0].experiment.trainer.step_bytes(*stack[0].experiment.X_train.shape)
+        experiment = stack[0].experiment
+        step = experiment.trainer.step_bytes(*experiment.X_train.shape) \
+            + snapshot_bytes(experiment.trainer, experiment.epochs)  # the weights it keeps
         monkeypatch.setattr(pipeline, "physical_memory", lambda: 2 * step * 2)  # two a stack
         pieces.extend(len(piece) for piece in one(stack))
         return one(stack)

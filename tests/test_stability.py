@@ -66,6 +66,26 @@ def test_cross_entropy_is_finite_at_extreme_logits():
     assert np.all(np.isfinite(loss.backward()))
 
 
+def test_clipped_cross_entropy_is_scikit_learns_log_loss_where_probabilities_saturate():
+    """clip=True: scikit-learn's log loss, probabilities clipped to [eps, 1 - eps]; the
+    gradient stays softmax(z) - y. Unclipped, a sure wrong class costs its full logit gap."""
+    from sklearn.metrics import log_loss
+    from sklearn.utils.extmath import softmax
+
+    z = np.array([[1000.0, -1000.0, 0.0], [2.0, 1.0, 0.5], [0.0, 60.0, -60.0]])
+    y = np.array([1, 0, 1])
+    clipped, plain = sn.CrossEntropy(clip=True), sn.CrossEntropy()
+    onehot = clipped.prepare_targets(y, 3)
+    probabilities = softmax(z.copy())
+    assert clipped.forward(z, onehot) == pytest.approx(
+        log_loss(y, probabilities, labels=[0, 1, 2]), rel=1e-12)
+    assert clipped.forward(z, onehot) < 13 < plain.forward(z, onehot)  # 36/3 vs 2000/3
+    plain.forward(z, onehot)
+    np.testing.assert_array_equal(clipped.backward(), plain.backward())
+    with pytest.raises(ValueError, match="clip must be true or false"):
+        sn.CrossEntropy(clip="yes")
+
+
 finite = st.floats(-1e4, 1e4, allow_nan=False)
 
 

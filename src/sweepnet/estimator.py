@@ -171,7 +171,9 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
     def _trainer(self, n_features: int, rng) -> Trainer:
         binary = len(self.classes_) == 2
         name = self.loss if self.loss != "auto" else "bce" if binary else "cross_entropy"
-        loss = registry.losses.get(name)()
+        # scikit-learn's log loss clips the probabilities
+        loss = CrossEntropy(clip=True) if self.loss == "auto" and not binary \
+            else registry.losses.get(name)()
         if not isinstance(loss, (BCE, BCEWithLogits, CrossEntropy)):
             raise ValueError(f"loss must be a classification loss (auto, bce, bce_with_logits, "
                              f"cross_entropy), got {self.loss!r}")

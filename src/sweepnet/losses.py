@@ -238,16 +238,30 @@ class CrossEntropy(Loss):
     ``L = -Σ_k y_k log softmax(z)_k`` with ``log softmax(z) = z - logsumexp(z)``;
     ``dL/dz = softmax(z) - y``. Targets are class indices ``(n_samples,)`` or
     one-hot rows ``(n_samples, n_classes)``.
+
+    ``clip=True`` is scikit-learn's log loss: the probabilities clipped to
+    ``[eps, 1 - eps]`` (``eps`` of the dtype) in the loss, the gradient still
+    ``softmax(z) - y``. The two differ only where a probability leaves that
+    range (a sample's loss above ``-log eps``, 36 in float64, or a sure class).
     """
 
     expects = "logits"
     stackable = True
+
+    def __init__(self, reduction: str = "mean", clip: bool = False) -> None:
+        super().__init__(reduction)
+        if clip not in (True, False):
+            raise ValueError(f"clip must be true or false, got {clip!r}")
+        self.clip = bool(clip)
 
     def forward(self, y_pred, y_true):
         self._check(y_pred, y_true)
         shifted = y_pred - y_pred.max(axis=-1, keepdims=True)
         log_prob = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
         self.log_prob, self.y_true = log_prob, y_true
+        if self.clip:
+            eps = np.finfo(log_prob.dtype).eps
+            log_prob = np.log(np.clip(np.exp(log_prob), eps, 1 - eps))
         return -self._sum(y_true * log_prob) / self._scale(y_pred)
 
     def backward(self):

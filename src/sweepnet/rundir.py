@@ -6,8 +6,8 @@ A *run directory* holds::
                           and seed that define the run, package versions, error
     history.csv           one row per epoch: epoch, loss, val_loss, val_accuracy, time
     model.npz             the trained weights (np.load(..., allow_pickle=False))
-    snapshots.npz         the weights at the snapshot epochs (report.snapshots), keyed
-                          ``"<epoch>/<layer>.<name>"`` (:func:`read_snapshots`)
+    snapshots.npz         the weights at the snapshot epochs (report.snapshots): ``epochs``
+                          and each parameter at them, stacked (:func:`read_snapshots`)
     decision_surface.npz  two-feature data: the network output over a grid, and the
                           training data (what a decision-boundary plot draws); with
                           ``snapshot_epochs`` and ``snapshot_z``, the output at the
@@ -142,10 +142,13 @@ def write_model(run_dir: Path, state: dict[str, np.ndarray]) -> None:
 
 
 def write_snapshots(run_dir: Path, snapshots: dict[int, dict[str, np.ndarray]]) -> None:
-    """Save a trainer's ``snapshots_`` (epoch: state dict) as ``snapshots.npz``."""
+    """Save a trainer's ``snapshots_`` (epoch: state dict) as ``snapshots.npz``: ``epochs``
+    and, per parameter, its values at those epochs stacked (``(n_epochs, *shape)``)."""
+    epochs = sorted(snapshots)
+    keys = snapshots[epochs[0]] if epochs else {}
     write_atomic(Path(run_dir) / SNAPSHOTS, _save_npz(
-        {f"{epoch}/{key}": array for epoch, state in snapshots.items()
-         for key, array in state.items()}))
+        {"epochs": np.array(epochs, dtype=np.int64),
+         **{key: np.stack([snapshots[e][key] for e in epochs]) for key in keys}}))
 
 
 def write_surface(run_dir: Path, surface: dict[str, np.ndarray]) -> None:
@@ -293,14 +296,13 @@ def read_snapshots(run_dir: Path) -> dict[int, dict[str, np.ndarray]]:
     try:
         with np.load(Path(run_dir) / SNAPSHOTS, allow_pickle=False) as saved:
             arrays = {k: saved[k] for k in saved.files}
+        epochs = [int(e) for e in arrays.pop("epochs")]
+        if any(a.shape[:1] != (len(epochs),) for a in arrays.values()):
+            return {}
     except (OSError, ValueError, KeyError):
         return {}
-    snapshots: dict[int, dict[str, np.ndarray]] = {}
-    for name, array in arrays.items():
-        epoch, _, key = name.partition("/")
-        if epoch.isdigit() and key:
-            snapshots.setdefault(int(epoch), {})[key] = array
-    return dict(sorted(snapshots.items()))
+    return {epoch: {key: array[n] for key, array in arrays.items()}
+            for n, epoch in enumerate(epochs)}
 
 
 def read_surface(run_dir: Path) -> dict[str, np.ndarray] | None:

@@ -52,6 +52,10 @@ class Snapshots:
     def __contains__(self, epoch: int) -> bool:
         return epoch in self.epochs
 
+    def count(self, epochs: int) -> int:
+        """How many snapshots a fit of ``epochs`` epochs keeps."""
+        return sum(1 for e in self.epochs if e <= epochs)
+
     def __repr__(self) -> str:
         return f"Snapshots({self.name!r})"
 

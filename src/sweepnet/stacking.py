@@ -244,11 +244,16 @@ class Stack:
             return [{k: v.copy() for k, v in layer.params.items()} for layer in self.model]
         return [{k: v[j].copy() for k, v in layer.params.items()} for layer in self.model]
 
-    def state_of(self, j: int) -> dict[str, np.ndarray]:
-        """A copy of the ``j``-th active model's weights, keyed as
-        :meth:`~sweepnet.layers.Sequential.state_dict` keys them."""
-        return {f"{i}.{name}": array for i, layer in enumerate(self.params_of(j))
-                for name, array in layer.items()}
+    def states_of(self, models: list[int]) -> list[dict[str, np.ndarray]]:
+        """Copies of the weights of the active models ``models``, keyed as
+        :meth:`~sweepnet.layers.Sequential.state_dict` keys them (one copy per parameter
+        for all of them)."""
+        if self.alone:
+            return [{f"{i}.{name}": array.copy() for i, layer in enumerate(self.model)
+                     for name, array in layer.params.items()}]
+        block = {f"{i}.{name}": array[models] for i, layer in enumerate(self.model)
+                 for name, array in layer.params.items()}
+        return [{key: array[m] for key, array in block.items()} for m in range(len(models))]
 
     def set_params_of(self, j: int, params: list[dict[str, np.ndarray]]) -> None:
         """Put :meth:`params_of`'s copies back into the ``j``-th active model."""

@@ -440,11 +440,10 @@ def train(stack: Stack, budgets: np.ndarray, on_epoch_end=None) -> list:
                 active = stack.active.tolist()
                 new_rows = _rows(stack, active, [total / seen for total in losses], epoch,
                                  first, offset, time.perf_counter() - start)
+                _keep_snapshots(stack, active, new_rows, kept)
                 for j, (i, row) in enumerate(zip(active, new_rows)):
                     rows[i].append(row)
                     trainers[i].samples_seen_ += stack.n_samples
-                    if kept[i] is not None and row["epoch"] in kept[i]:
-                        trainers[i].snapshots_[row["epoch"]] = stack.state_of(j)
                     if scheduled[i]:
                         row["lr"] = stack.lr_of(j)
                 asked = on_epoch_end(active, new_rows) if on_epoch_end is not None else None
@@ -481,6 +480,15 @@ def train(stack: Stack, budgets: np.ndarray, on_epoch_end=None) -> list:
             trainer.status_, trainer.history_ = statuses[i], history
             histories.append(history)
     return histories
+
+
+def _keep_snapshots(stack: Stack, active: list[int], rows: list[dict], kept: list) -> None:
+    """The weights of the active models whose snapshot epochs include this one."""
+    wanted = [j for j, (i, row) in enumerate(zip(active, rows))
+              if kept[i] is not None and row["epoch"] in kept[i]]
+    if wanted:
+        for j, state in zip(wanted, stack.states_of(wanted)):
+            stack.trainers[active[j]].snapshots_[rows[j]["epoch"]] = state
 
 
 def _rows(stack: Stack, active: list[int], epoch_loss: list[float], epoch: int,

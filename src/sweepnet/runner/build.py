@@ -195,6 +195,24 @@ def check_step_memory(trainer: Trainer, n_samples: int, n_features: int) -> None
                       f"e.g. trainer.batch_size={fits}")
 
 
+def snapshot_bytes(trainer: Trainer, epochs: int) -> int:
+    """The memory the snapshots of a run of ``epochs`` epochs take (report.snapshots)."""
+    if trainer.snapshots is None:
+        return 0
+    weights = sum(a.nbytes for a in trainer.model.state_dict().values())
+    return weights * trainer.snapshots.count(epochs)
+
+
+def check_snapshot_memory(trainer: Trainer, epochs: int) -> None:
+    """Refuse snapshots that would take more than :data:`MEMORY_SHARE` of the memory."""
+    memory, needed = physical_memory(), snapshot_bytes(trainer, epochs)
+    if memory is not None and needed > MEMORY_SHARE * memory:
+        raise ConfigError(f"report.snapshots: {trainer.snapshots.count(epochs)} copies of the "
+                          f"weights take about {needed / 2**30:,.1f} GiB; this machine has "
+                          f"{memory / 2**30:,.1f} GiB of memory: keep fewer "
+                          f"(report.snapshots=[100,1000]) or none (report.snapshots=null)")
+
+
 def params_name(factory: Any) -> str:
     return getattr(factory, "__name__", repr(factory))
 
@@ -491,6 +509,7 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
     except (ShapeError, ValueError) as error:
         raise ConfigError(str(error)) from None
     check_step_memory(trainer, *X.shape)
+    check_snapshot_memory(trainer, epochs)
     return Experiment(data.X_train, data.y_train, data.X_val, data.y_val, model, trainer, epochs,
                       start_id(model, loss, data.X_train, data.y_train), data.feature_names,
                       data.scaling)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..system import physical_memory
 from ..training import DIVERGED, fit_stack
-from .build import STEP_SHARE, build
+from .build import STEP_SHARE, build, snapshot_bytes
 from .job import Run, finish_run, keep_interrupted, start_run
 from .observers import Observer, StopAtEpochEnd
 from .plan import JobSpec, stack_group
@@ -93,7 +93,7 @@ def run_jobs(specs: Sequence[JobSpec], observers: Sequence[Observer] = (),
 
 
 def within_memory(stack: list[Run]) -> list[list[Run]]:
-    """``stack`` cut, in order, into stacks whose training step takes at most
+    """``stack`` cut, in order, into stacks whose training step and snapshots take at most
     :data:`~sweepnet.runner.build.STEP_SHARE` of the machine's memory (the models of a
     stack never interact: the cut changes no number)."""
     budget = physical_memory()
@@ -101,7 +101,8 @@ def within_memory(stack: list[Run]) -> list[list[Run]]:
         return [stack]
     pieces, used = [[]], 0
     for run in stack:
-        need = run.experiment.trainer.step_bytes(*run.experiment.X_train.shape)
+        need = run.experiment.trainer.step_bytes(*run.experiment.X_train.shape) \
+            + snapshot_bytes(run.experiment.trainer, run.experiment.epochs)
         if pieces[-1] and used + need > STEP_SHARE * budget:
             pieces.append([])
             used = 0
