@@ -38,8 +38,10 @@ METRICS = [("final_loss", "final", "loss"), ("best_loss", "best", "loss"),
 REFERENCES = [("start", "start"), ("updates_per_epoch", "updates_per_epoch"),
               ("effective_lr", "effective_lr"), ("initial_lr", "initial_lr")]
 LEVELS = [("constant_loss", "constant"), ("linear_loss", "linear")]
+#: a search run's ``state`` column by its status
+SEARCH_STATES = {rundir.OK: "complete", rundir.PRUNED: "pruned"}
 TAKEN_COLUMNS = {"job", "group", "epoch", "loss", "val_loss", "val_accuracy", "time", "status",
-                 "overrides",
+                 "overrides", "trial", "state",
                  "epochs", "wall_time", "error", *(c for c, _, _ in METRICS),
                  *(c for c, _ in REFERENCES + LEVELS)}
 
@@ -95,6 +97,8 @@ def _summary_row(job, swept: dict, record: dict) -> dict:
     row.update({column: record.get(key) for column, key in REFERENCES})
     row.update({column: (record.get("levels") or {}).get(key) for column, key in LEVELS})
     row.update(_baseline_columns(record))
+    if "trial" in record:  # a search's run (sweepnet.runner.search)
+        row.update(trial=record["trial"], state=SEARCH_STATES.get(record["status"], "failed"))
     return row
 
 

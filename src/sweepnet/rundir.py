@@ -54,9 +54,14 @@ RUN, SWEEP = "run", "sweep"
 KINDS = (RUN, SWEEP)
 
 #: run statuses: trained to the end (OK) or stopped by a non-finite loss (DIVERGED),
-#: both the engine's; raised an exception; stopped by a signal
-FAILED, INTERRUPTED = "failed", "interrupted"
-STATUSES = (OK, DIVERGED, FAILED, INTERRUPTED)
+#: both the engine's; raised an exception; stopped by a signal; stopped by a search's
+#: pruner (finished: a resume does not train it again)
+FAILED, INTERRUPTED, PRUNED = "failed", "interrupted", "pruned"
+STATUSES = (OK, DIVERGED, FAILED, INTERRUPTED, PRUNED)
+#: a search's study (Optuna's journal file) in its sweep directory, and its trials' table
+SEARCH_STUDY, SEARCH_TRIALS = "search_study.log", "search_trials.csv"
+#: the root config a sweep was started with
+MULTIRUN = "multirun.yaml"
 
 
 # --------------------------------------------------------------------------- values
@@ -270,7 +275,7 @@ def check_run(run_dir: Path):
     if record is None:
         return None, None, problem
     history = read_history(run_dir)
-    if record["status"] in (OK, DIVERGED):
+    if record["status"] in (OK, DIVERGED, PRUNED):
         if history is None:
             return record, None, f"{HISTORY} is missing, empty or unreadable"
         if len(history) != record.get("epochs"):
@@ -425,6 +430,17 @@ def job_dirs(sweep_dir: Path) -> list[Path]:
                   key=key)
 
 
+def sweep_config(sweep_dir: Path) -> dict:
+    """The root config a sweep was started with (its ``multirun.yaml``), or ``{}``."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((Path(sweep_dir) / MULTIRUN).read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
 def saved_config(run_dir: Path) -> dict:
     """The composed config Hydra saved for the run (interpolations left unresolved)."""
     import yaml
@@ -437,14 +453,15 @@ def saved_config(run_dir: Path) -> dict:
 
 
 __all__ = [
-    "CHECKPOINT", "DIVERGED", "FAILED", "HISTORY", "INTERRUPTED", "MODEL", "OK", "RESULT", "RUN",
+    "CHECKPOINT", "DIVERGED", "FAILED", "HISTORY", "INTERRUPTED", "MODEL", "OK", "PRUNED",
+    "MULTIRUN", "RESULT", "RUN", "SEARCH_STUDY", "SEARCH_TRIALS",
     "SNAPSHOTS", "STATUSES",
     "SURFACE", "SWEEP", "SWEEP_GROUPS", "SWEEP_HISTORY", "SWEEP_PLATEAUS", "SWEEP_SUMMARY",
     "SWEEP_TABLES", "DirectoryBusy", "check_run", "claim", "clean_overrides", "clean_value",
     "foreign",
     "is_run_dir", "job_dirs", "kind_of", "lock", "override_values", "read_history",
     "read_checkpoint", "read_result", "read_snapshots", "read_surface", "remove_run_files",
-    "saved_config",
+    "saved_config", "sweep_config",
     "write_atomic", "write_checkpoint", "write_history", "write_hydra_record", "write_model",
     "write_result", "write_snapshots", "write_surface", "write_table",
 ]

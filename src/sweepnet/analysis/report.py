@@ -198,13 +198,25 @@ def _snapshot_figures(sweep: Sweep, fmt: str) -> list[PlotTask]:
 
 def _write_tables(sweep: Sweep) -> list[Path]:
     written = []
-    for name, frame in ((rundir.SWEEP_HISTORY, sweep.history),
-                        (rundir.SWEEP_SUMMARY, sweep.summary),
-                        (rundir.SWEEP_GROUPS, sweep.groups),
-                        (rundir.SWEEP_PLATEAUS, sweep.plateaus)):
+    tables = [(rundir.SWEEP_HISTORY, sweep.history), (rundir.SWEEP_SUMMARY, sweep.summary),
+              (rundir.SWEEP_GROUPS, sweep.groups), (rundir.SWEEP_PLATEAUS, sweep.plateaus)]
+    search = _search(sweep)
+    if search is not None:
+        tables.append((rundir.SEARCH_TRIALS, search[0]))
+    for name, frame in tables:
         rundir.write_table(sweep.path / name, frame)
         written.append(sweep.path / name)
     return written
+
+
+def _search(sweep: Sweep):
+    """A search's trial table and settings (:mod:`.search`), or None for other sweeps."""
+    from .search import search_settings, trial_table
+
+    settings = search_settings(sweep.path) if sweep.is_sweep else None
+    if settings is None or "trial" not in sweep.summary:
+        return None
+    return trial_table(sweep.summary, list(sweep.roles.keys), settings), settings
 
 
 def _time_scales_differ(summary) -> bool:
@@ -236,6 +248,12 @@ def _figures(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool) -> list[
                               (sweep.summary, sweep.roles), cost=2.0))
     if sweep.is_sweep and len(sweep.roles.keys) >= 2:
         figures.append(PlotTask(f"heatmap.{fmt}", plot_heatmap, (sweep.groups, sweep.roles)))
+    search = _search(sweep)
+    if search is not None and len(search[0]):
+        from .plots import plot_search
+
+        figures.append(PlotTask(f"search.{fmt}", plot_search,
+                                (search[0], search[1], list(sweep.roles.keys)), cost=1.5))
     if boundaries:
         figures += _boundary_figures(sweep, fmt)
     return figures

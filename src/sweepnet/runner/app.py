@@ -209,26 +209,32 @@ def _sweep(checked: Plan, stop: StopAtEpochEnd) -> None:
     sweep_dir = checked.sweep_dir
     with rundir.lock(sweep_dir):
         try:  # checked again under the lock: another sweep may have written meanwhile
-            checks.check_sweep_dir(sweep_dir, [spec.overrides for spec in checked.jobs])
+            if checked.search is None:
+                checks.check_sweep_dir(sweep_dir, [spec.overrides for spec in checked.jobs])
             rundir.claim(sweep_dir, rundir.SWEEP)
         except ValueError as error:
             raise ConfigError(str(error)) from None
         text = to_yaml(OmegaConf.to_container(checked.root, resolve=False))
-        rundir.write_atomic(sweep_dir / "multirun.yaml", lambda path: path.write_text(text))
-        executor = executor_for(checked)
-        log.info(f"sweep of {len(checked.jobs)} jobs into {sweep_dir} "
-                 f"({type(executor).__name__.lower()})")
+        rundir.write_atomic(sweep_dir / rundir.MULTIRUN, lambda path: path.write_text(text))
         warm = threading.Thread(target=_import_plots, name="sweepnet-import-plots",
                                 daemon=True)
-        progress = TrainingProgress(sum(spec.experiment.epochs for spec in checked.jobs))
-        observers = [progress, _WarmPlots(warm), stop]
         not_run = None
-        try:
-            executor.run(checked, observers)
-        except JobsNotRun as error:  # the others ran: report them, then say so
-            not_run = error
-        finally:
-            progress.close()
+        if checked.search is not None:
+            from .search import run_search
+
+            log.info(f"search of {checked.search.n_trials} trials into {sweep_dir}")
+            run_search(checked, [_WarmPlots(warm), stop])
+        else:
+            executor = executor_for(checked)
+            log.info(f"sweep of {len(checked.jobs)} jobs into {sweep_dir} "
+                     f"({type(executor).__name__.lower()})")
+            progress = TrainingProgress(sum(spec.experiment.epochs for spec in checked.jobs))
+            try:
+                executor.run(checked, [progress, _WarmPlots(warm), stop])
+            except JobsNotRun as error:  # the others ran: report them, then say so
+                not_run = error
+            finally:
+                progress.close()
         if stop.requested is not None:
             raise stop.requested
         if warm.is_alive():

@@ -243,7 +243,7 @@ def start_run(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run"
     previous, _, problem = rundir.check_run(run_dir)
     same = previous is not None and problem is None and cfg.get("resume") != "restart" and \
         previous.get("overrides") == overrides and previous.get("config") in (None, digest)
-    if same and previous.get("status") == OK:
+    if same and previous.get("status") in (OK, rundir.PRUNED):
         log.info(f"{label}: {' '.join(overrides) or '(defaults)'}: already done, skipped")
         return previous
     checkpoint = rundir.read_checkpoint(run_dir) \
@@ -280,8 +280,10 @@ def finish_run(run: Run, history=None, error: BaseException | None = None) -> di
     record = run.record
     if error is None:
         try:
-            reading = _keep_trained(run.run_dir, record, run.experiment, history,
-                                    history.attrs["status"])
+            stopped = history.attrs.get("stopped") or {}
+            status = rundir.PRUNED if stopped.get("reason") == "pruned" \
+                else history.attrs["status"]
+            reading = _keep_trained(run.run_dir, record, run.experiment, history, status)
             with np.errstate(all="ignore"):  # a diverged run's huge weights overflow
                 surface = _surface(run.experiment, reading)
             if surface is not None:

@@ -46,6 +46,7 @@ def prepare(specs: Sequence[JobSpec], total: int | None = None,
     for spec in specs:
         run = start_run(spec.cfg, spec.run_dir, spec.overrides, label(spec, total))
         if isinstance(run, Run):
+            run.record.update(spec.record)
             with job_log(run.run_dir, job_logs):
                 try:
                     run.experiment = spec.experiment if spec.experiment is not None and \

@@ -26,6 +26,7 @@ from .build import ConfigError, Experiment, build
 from .compose import compose_config, compose_jobs, config_groups
 from .hydra_api import initialized
 from .progress import Progress
+from .search import check_same_search, first_trial, search_options, searching
 
 
 @dataclass
@@ -38,6 +39,7 @@ class JobSpec:
     run_dir: Path
     experiment: Experiment | None = None  # built and checked; rebuilt where it is None
     sweep_overrides: list[str] = field(default_factory=list)  # all, hydra.* ones included
+    record: dict = field(default_factory=dict)  # added to its result.json (a search's trial)
 
     @property
     def label(self) -> str:
@@ -46,7 +48,7 @@ class JobSpec:
     def without_experiment(self) -> JobSpec:
         """The spec without its arrays, to send to another process (it builds its own)."""
         return JobSpec(self.index, self.overrides, self.cfg, self.run_dir, None,
-                       self.sweep_overrides)
+                       self.sweep_overrides, self.record)
 
 
 @dataclass
@@ -62,6 +64,9 @@ class Plan:
     #: where the command started: relative paths in the config (``dataset.path``) mean
     #: the same file for every launcher, whatever ``hydra.job.chdir`` says
     start_dir: Path = field(default_factory=Path.cwd)
+    #: ``hydra/sweeper=search``: the search (:class:`~sweepnet.runner.search.Search`); its
+    #: jobs are planned batch by batch as it runs (``jobs`` is empty)
+    search: object = None
 
     @property
     def launcher(self) -> str:
@@ -140,7 +145,13 @@ def plan(overrides: list[str], multirun: bool = False,
         root = compose_config(base, with_hydra=True, config_name=config_name)
         checks.refuse_code(root)
         multirun = multirun or root.hydra.mode == RunMode.MULTIRUN
-        if multirun:
+        search = None
+        if multirun and searching(root):
+            search = search_options(root, list(overrides))
+            _build_jobs([first_trial(search.space)], root, multirun, config_name,
+                        config_groups(config_dir))  # the fixed overrides, checked now
+            jobs = []
+        elif multirun:
             jobs = expand(overrides, root.hydra.sweeper.get("params"))
         elif len(base) != len(overrides):
             sweeps = [o.input_line for o in parsed if o.is_sweep_override()]
@@ -150,7 +161,11 @@ def plan(overrides: list[str], multirun: bool = False,
         checks.check_unique(jobs, list(overrides))
         specs = _build_jobs(jobs, root, multirun, config_name, config_groups(config_dir))
     sweep_dir = _absolute(root.hydra.sweep.dir) if multirun else None
-    if sweep_dir is not None:
+    if search is not None:
+        checks.check_writable(sweep_dir, "hydra.sweep.dir")
+        checks.refuse_foreign(sweep_dir, "hydra.sweep.dir")
+        check_same_search(sweep_dir, search)
+    elif sweep_dir is not None:
         checks.check_report_roles(root, [spec.overrides for spec in specs])
         checks.check_writable(sweep_dir, "hydra.sweep.dir")
         checks.check_sweep_dir(sweep_dir, [spec.overrides for spec in specs])
@@ -167,18 +182,22 @@ def plan(overrides: list[str], multirun: bool = False,
     if config_name != "config":
         command = ["--config-name", config_name, *command]
     return Plan(specs, root, sweep_dir, command,
-                None if config_dir is None else str(Path(config_dir).absolute()), config_name)
+                None if config_dir is None else str(Path(config_dir).absolute()), config_name,
+                search=search)
 
 
 def _build_jobs(jobs: list[list[str]], root: DictConfig, multirun: bool,
-                config_name: str, groups: dict[str, tuple[str, ...]]) -> list[JobSpec]:
-    """Compose, check and build every job (jobs with equal data share its arrays)."""
+                config_name: str, groups: dict[str, tuple[str, ...]], first: int = 0,
+                data_cache: dict | None = None) -> list[JobSpec]:
+    """Compose, check and build every job (jobs with equal data share its arrays), numbered
+    from ``first``."""
     progress = Progress("checking the jobs before any runs:", len(jobs))
     configs = compose_jobs(jobs, config_name, groups)  # once per set of group choices
-    specs, data_cache, longest = [], {}, None
+    specs, longest = [], None
+    data_cache = {} if data_cache is None else data_cache
     sweep_dir = _absolute(root.hydra.sweep.dir) if multirun else None
-    for i, job in enumerate(jobs):
-        progress.update(i)
+    for i, job in enumerate(jobs, first):
+        progress.update(i - first)
         task = _task(job)
         where = f"job {i} ({' '.join(task) or 'defaults'})" if multirun else "config"
         try:

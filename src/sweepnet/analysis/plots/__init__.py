@@ -11,6 +11,9 @@ Figures
     a metric's group means over the grid ``roles.x`` x ``roles.hue``.
 :func:`plot_decision_boundary`, :func:`plot_decision_grid` (``decision.py``)
     a network's output over the plane of two features, with the data.
+:func:`plot_search` (``search.py``)
+    a search's trials: objective by trial and by parameter, where pruning stopped
+    them (one small figure per search, laid out by matplotlib).
 
 ``style.py`` holds what they share (canvas, atomic saving, the fixed layout,
 ticks, labels, colours, facets) and ``overlays.py`` the marks drawn on a
@@ -70,7 +73,9 @@ from .convergence import plot_convergence
 from .curves import plot_curves
 from .decision import plot_decision_boundary, plot_decision_grid
 from .heatmap import plot_heatmap
+from .search import plot_search
 from .style import DPI, artists
 
 __all__ = ["DPI", "artists", "plot_convergence", "plot_curves", "plot_decision_boundary",
+           "plot_search",
            "plot_decision_grid", "plot_heatmap"]
