@@ -148,8 +148,9 @@ def plan(overrides: list[str], multirun: bool = False,
         search = None
         if multirun and searching(root):
             search = search_options(root, list(overrides))
-            _build_jobs([first_trial(search.space)], root, multirun, config_name,
-                        config_groups(config_dir))  # the fixed overrides, checked now
+            (probe,) = _build_jobs([first_trial(search.space)], root, multirun, config_name,
+                                   config_groups(config_dir))  # the fixed overrides, checked
+            search.epochs = search.budget(probe.experiment.epochs)
             jobs = []
         elif multirun:
             jobs = expand(overrides, root.hydra.sweeper.get("params"))

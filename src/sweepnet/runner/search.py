@@ -63,6 +63,13 @@ class Search:
     batch: int
     pruner: str
     definition: dict  # what a resume must not change (:func:`definition`)
+    epochs: int = 1  # the trials' epoch budget (the most any trial trains): the pruner's scale
+
+    def budget(self, epochs: int) -> int:
+        """The trials' epoch budget: ``epochs`` (a trial's), or the top of a searched
+        ``trainer.epochs``."""
+        searched = self.space.distributions.get("trainer.epochs")
+        return max(epochs, int(getattr(searched, "high", 0) or 0))
 
     @property
     def metric(self) -> str:
@@ -169,11 +176,22 @@ def _sampler(search: Search):
 
 
 def _pruner(search: Search):
+    """The pruner, on the scale of the trials' epochs (the first epochs are mostly noise):
+    successive halving with rungs at 1/27, 1/9 and 1/3 of the budget, the best third going
+    on; Hyperband's brackets from 1/64 of the budget to all of it; the median rule after a
+    tenth of it and five finished trials."""
     import optuna
 
-    return {"none": optuna.pruners.NopPruner, "median": optuna.pruners.MedianPruner,
-            "asha": optuna.pruners.SuccessiveHalvingPruner,
-            "hyperband": optuna.pruners.HyperbandPruner}[search.pruner]()
+    epochs = max(1, search.epochs)
+    if search.pruner == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=epochs // 10)
+    if search.pruner == "asha":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=max(1, round(epochs / 27)),
+                                                      reduction_factor=3)
+    if search.pruner == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=max(1, round(epochs / 64)),
+                                              max_resource=epochs)
+    return optuna.pruners.NopPruner()
 
 
 def study(search: Search, sweep_dir: Path):
@@ -190,21 +208,31 @@ def study(search: Search, sweep_dir: Path):
 
 
 class Pruning(Observer):
-    """Reports each trial's objective at the log-spaced epochs (the mean over its replicates
-    still training) and stops a trial's runs when the pruner says so."""
+    """Reports each trial's objective so far at the log-spaced epochs (the epoch's value of
+    its metric, or for a ``best_`` objective the best value yet; the mean over its
+    replicates still training) and stops a trial's runs when the pruner says so."""
 
-    def __init__(self, trial_of: dict[Path, object], metric: str) -> None:
-        self.trial_of, self.metric = trial_of, metric
+    def __init__(self, trial_of: dict[Path, object], search: Search) -> None:
+        self.trial_of, self.metric = trial_of, search.metric
+        best = search.objective.startswith("best_")
+        self.better = (max if self.metric.endswith("accuracy") else min) if best else None
+        self.so_far: dict[Path, float] = {}
 
     def epoch_ended(self, runs, rows):
         by_trial: dict[int, tuple[object, list[int], list[float]]] = {}
         for i, (run, row) in enumerate(zip(runs, rows)):
             trial = self.trial_of.get(run.run_dir)
-            if trial is None or row["epoch"] not in LOG_EPOCHS:
+            if trial is None:
+                continue
+            value = float(row.get(self.metric, math.nan))
+            if self.better is not None and math.isfinite(value):
+                before = self.so_far.get(run.run_dir, value)
+                value = self.so_far[run.run_dir] = self.better(before, value)
+            if row["epoch"] not in LOG_EPOCHS:
                 continue
             entry = by_trial.setdefault(trial.number, (trial, [], []))
             entry[1].append(i)
-            entry[2].append(float(row.get(self.metric, math.nan)))
+            entry[2].append(value)
         stop = {}
         for trial, members, values in by_trial.values():
             finite = [v for v in values if math.isfinite(v)]
@@ -232,6 +260,51 @@ def objective_of(search: Search, records: list[dict]):
     return TrialState.COMPLETE, sum(values) / len(values)
 
 
+def _build_batch(plan, search: Search, the_study, batch: list, next_job: int, groups: dict,
+                 cache: dict) -> list[tuple]:
+    """``(trial, its job specs)`` for the trials of ``batch`` whose jobs build; the others
+    are told failed, with the message. New trials' jobs are numbered on from ``next_job``
+    (recorded in the trial, so a resume finds them); all of them are composed in one go
+    (the composition of a set of config choices is shared), a trial that fails alone."""
+    from optuna.trial import TrialState
+
+    from .plan import _build_jobs
+
+    replicates = search.space.replicates()
+
+    def build(trials, first):
+        jobs = [search.space.overrides(t.params) + extra for t in trials for extra in replicates]
+        specs = _build_jobs(jobs, plan.root, True, plan.config_name, groups, first=first,
+                            data_cache=cache)
+        return [specs[i * len(replicates):(i + 1) * len(replicates)] for i in range(len(trials))]
+
+    def failed(trial, error):
+        log.warning(f"trial {trial.number} "
+                    f"({' '.join(search.space.overrides(trial.params))}): {error}")
+        the_study.tell(trial, state=TrialState.FAIL)
+
+    done = []
+    for trial in [t for t in batch if "jobs" in t.user_attrs]:  # resumed: its own numbers
+        try:
+            done.append((trial, build([trial], trial.user_attrs["jobs"][0])[0]))
+        except ConfigError as error:
+            failed(trial, error)
+    fresh = [t for t in batch if "jobs" not in t.user_attrs]
+    try:
+        groups_of = build(fresh, next_job) if fresh else []
+        kept = list(zip(fresh, groups_of))
+    except ConfigError:  # find the trials whose sampled values make no network
+        kept = []
+        for trial in fresh:
+            try:
+                kept.append((trial, build([trial], next_job + len(kept) * len(replicates))[0]))
+            except ConfigError as error:
+                failed(trial, error)
+    for trial, specs in kept:
+        trial.set_user_attr("jobs", [spec.index for spec in specs])
+    return done + kept
+
+
 def run_search(plan, observers) -> None:
     """Ask, build, train and tell batches of trials until the study holds ``n_trials``
     (module docstring). A stop request (Ctrl-C) leaves the batch's trials running in the
@@ -241,7 +314,6 @@ def run_search(plan, observers) -> None:
     from . import pipeline
     from .compose import config_groups
     from .hydra_api import initialized
-    from .plan import _build_jobs
 
     search: Search = plan.search
     the_study = study(search, plan.sweep_dir)
@@ -262,38 +334,26 @@ def run_search(plan, observers) -> None:
             return
         next_job = 1 + max((j for t in trials for j in t.user_attrs.get("jobs", ())),
                            default=-1)
-        specs, trial_of, runs_of = [], {}, {}
         with initialized(plan.config_dir):
-            for trial in batch:
-                overrides = search.space.overrides(trial.params)
-                jobs = trial.user_attrs.get("jobs") or list(
-                    range(next_job, next_job + len(replicates)))
-                try:
-                    built = [_build_jobs([overrides + extra], plan.root, True,
-                                         plan.config_name, groups, first=j,
-                                         data_cache=cache)[0]
-                             for j, extra in zip(jobs, replicates)]
-                except ConfigError as error:  # the sampled values make no network
-                    log.warning(f"trial {trial.number} ({' '.join(overrides)}): {error}")
-                    the_study.tell(trial, state=TrialState.FAIL)
-                    continue
-                if "jobs" not in trial.user_attrs:
-                    trial.set_user_attr("jobs", jobs)
-                    next_job += len(replicates)
-                for spec in built:
-                    spec.record = {"trial": trial.number}
-                    trial_of[spec.run_dir] = trial
-                specs += built
-                runs_of[trial.number] = (trial, len(built))
+            built = _build_batch(plan, search, the_study, batch, next_job, groups, cache)
+        specs, trial_of, runs_of = [], {}, {}
+        for trial, trial_specs in built:
+            for spec in trial_specs:
+                spec.record = {"trial": trial.number}
+                trial_of[spec.run_dir] = trial
+            specs += trial_specs
+            runs_of[trial.number] = (trial, len(trial_specs))
         log.info(f"search: trials {', '.join(str(n) for n in runs_of)} "
                  f"({len(specs)} jobs; {finished} of {search.n_trials} trials finished)")
-        records = pipeline.run_jobs(specs, [*observers, Pruning(trial_of, search.metric)],
+        records = pipeline.run_jobs(specs, [*observers, Pruning(trial_of, search)],
                                     total=total)
         at = 0
         for trial, count in runs_of.values():
             state, value = objective_of(search, records[at:at + count])
             at += count
-            the_study.tell(trial, value, state=state) if state == TrialState.COMPLETE \
-                else the_study.tell(trial, state=state)
+            if state == TrialState.COMPLETE:
+                the_study.tell(trial, value)
+            else:
+                the_study.tell(trial, state=state)
             shown = f", {search.objective} {value:.6g}" if value is not None else ""
             log.info(f"trial {trial.number}: {state.name.lower()}{shown}")
