@@ -92,6 +92,14 @@ def test_bad_options_are_refused_before_anything_runs(workdir, capsys, option, m
     assert not (workdir / "s").exists()
 
 
+def test_a_search_without_optuna_says_which_extra_to_install(workdir, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna raises ImportError
+    assert search(LR) == 2
+    assert "needs Optuna, which is not installed: pip install 'sweepnet[search]'" in \
+        capsys.readouterr().err
+    assert not (workdir / "s").exists()
+
+
 # --------------------------------------------------------------------------- the trials
 
 

@@ -85,6 +85,11 @@ def searching(root: DictConfig) -> bool:
 def search_options(root: DictConfig, overrides: list[str]) -> Search:
     """The sweeper's options (``hydra.sweeper.*``) and space, checked: ConfigError names the
     key, the value and what is allowed."""
+    try:
+        import optuna  # noqa: F401
+    except ImportError:
+        raise ConfigError("hydra/sweeper=search needs Optuna, which is not installed: "
+                          "pip install 'sweepnet[search]'") from None
     options = OmegaConf.to_container(root.hydra.sweeper, resolve=True)
 
     def one_of(key, allowed):
@@ -177,8 +182,8 @@ def _sampler(search: Search):
 
 def _pruner(search: Search):
     """The pruner, on the scale of the trials' epochs (the first epochs are mostly noise):
-    successive halving with rungs at 1/27, 1/9 and 1/3 of the budget, the best third going
-    on; Hyperband's brackets from 1/64 of the budget to all of it; the median rule after a
+    successive halving with rungs at 1/9 and 1/3 of the budget, the best third going on;
+    Hyperband's brackets from 1/64 of the budget to all of it; the median rule after a
     tenth of it and five finished trials."""
     import optuna
 
@@ -186,7 +191,7 @@ def _pruner(search: Search):
     if search.pruner == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=epochs // 10)
     if search.pruner == "asha":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=max(1, round(epochs / 27)),
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=max(1, round(epochs / 9)),
                                                       reduction_factor=3)
     if search.pruner == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=max(1, round(epochs / 64)),
