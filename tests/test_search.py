@@ -1,5 +1,7 @@
-"""hydra/sweeper=search: the space, seeded trials, pruning inside stacks, replicates, resume."""
+"""hydra/sweeper=search: the space, seeded trials, pruning inside stacks, replicates, resume;
+and Hydra's own Optuna sweeper driving sweepnet."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -85,6 +87,7 @@ def test_a_space_the_search_cannot_use_is_refused(overrides, replicates, message
     ("hydra.sweeper.n_trials=0", "hydra.sweeper.n_trials must be a positive integer"),
     ("hydra.sweeper.sampler=grid", "sampler=grid takes choice(...) and range(...)"),
     ("trainer.epochz=3", "epochz"),
+    ("objective=final_acc", "hydra.sweeper.objective must be a metric"),  # its default
 ])
 def test_bad_options_are_refused_before_anything_runs(workdir, capsys, option, message):
     assert search(LR, option) == 2
@@ -114,6 +117,15 @@ def test_a_seeded_search_reproduces_its_trials(workdir):
     assert summary["trial"].tolist() == list(range(6))
     assert (summary["state"] == "complete").all()
     assert summary["final_val_loss"].tolist() == [t.value for t in a]
+
+
+def test_the_root_objective_is_the_searchs_default(workdir):
+    assert search(LR, "trainer.epochs=10", "hydra.sweeper.n_trials=2",
+                  "objective=best_val_loss") == 0
+    summary = pd.read_csv(workdir / "s" / "sweep_summary.csv")
+    assert [t.value for t in trials(workdir / "s")] == summary["best_val_loss"].tolist()
+    table = pd.read_csv(workdir / "s" / rundir.SEARCH_TRIALS)
+    assert table["best_val_loss"].tolist() == summary["best_val_loss"].tolist()
 
 
 def test_pruned_members_leave_the_stack_and_the_others_keep_their_numbers(workdir):
@@ -188,3 +200,30 @@ def test_an_interrupted_search_resumes_to_its_n_trials(workdir):
     assert [t.state.name for t in trials(workdir / "s")] == ["COMPLETE"] * 4
     summary = pd.read_csv(workdir / "s" / "sweep_summary.csv")
     assert sorted(summary["trial"]) == [0, 1, 2, 3] and (summary["epochs"] == 4000).all()
+
+
+# --------------------------------------------------------------------------- Hydra's sweeper
+
+OPTUNA_ENV = os.environ.get("SWEEPNET_OPTUNA_SWEEPER_ENV")
+
+
+@pytest.mark.skipif(OPTUNA_ENV is None, reason="needs SWEEPNET_OPTUNA_SWEEPER_ENV: a virtual "
+                    "environment with sweepnet and hydra-optuna-sweeper (it pins optuna<3), "
+                    "as .ci/run makes one")
+def test_hydras_own_optuna_sweeper_drives_sweepnet(tmp_path):
+    """hydra/sweeper=optuna (hydra-optuna-sweeper, in its own environment): every trial runs
+    through sweepnet's pipeline and returns the objective as a float, so the sweeper's best
+    value is the best run's final validation loss."""
+    import yaml
+
+    done = subprocess.run(
+        [str(Path(OPTUNA_ENV) / "bin" / "sweepnet"), "-m", "hydra/sweeper=optuna", LR,
+         "hydra.sweeper.n_trials=4", "hydra.sweeper.n_jobs=2", "trainer.epochs=20",
+         "hydra.sweep.dir=s"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = pd.read_csv(tmp_path / "s" / "sweep_summary.csv")
+    assert len(summary) == 4 and (summary["status"] == "ok").all()
+    best = yaml.safe_load((tmp_path / "s" / "optimization_results.yaml").read_text())
+    assert best["best_value"] == summary["final_val_loss"].min()
+    assert best["best_params"]["optimizer.lr"] == pytest.approx(
+        summary.loc[summary["final_val_loss"].idxmin(), "optimizer.lr"], rel=1e-12)

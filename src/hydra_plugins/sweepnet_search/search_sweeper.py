@@ -23,7 +23,7 @@ class SearchSweeperConf:
     sampler: str = "tpe"  # tpe, random, cmaes, grid, qmc
     seed: Optional[int] = 0  # noqa: UP045 - the sampler's seed (null: unseeded)
     direction: str = "minimize"  # or maximize
-    objective: str = "final_val_loss"  # a summary metric: final_/best_ loss, val_loss, ...
+    objective: str = "${objective}"  # a summary metric (the root key objective by default)
     batch: int = 8  # trials asked at once, built and trained together as stacks
     pruner: str = "none"  # none, median, asha (successive halving), hyperband
     replicates: Optional[str] = None  # noqa: UP045 - KEY:COUNT, e.g. seed:5

@@ -30,11 +30,19 @@ class SearchSettings:
 
 def search_settings(path: Path) -> SearchSettings | None:
     """The objective and direction of the search in ``path`` (None: not a search)."""
-    sweeper = (rundir.sweep_config(path).get("hydra") or {}).get("sweeper") or {}
-    if "sweepnet_search" not in str(sweeper.get("_target_", "")):
+    from omegaconf import OmegaConf
+
+    config = OmegaConf.create(rundir.sweep_config(path))
+
+    def setting(key: str, default: str) -> str:  # its interpolations (${objective}) resolved
+        value = OmegaConf.select(config, f"hydra.sweeper.{key}", default=default,
+                                 throw_on_resolution_failure=False)
+        return default if value is None else str(value)
+
+    if "sweepnet_search" not in setting("_target_", ""):
         return None
-    return SearchSettings(str(sweeper.get("objective", "final_val_loss")),
-                          str(sweeper.get("direction", "minimize")))
+    return SearchSettings(setting("objective", "final_val_loss"),
+                          setting("direction", "minimize"))
 
 
 def trial_table(summary: pd.DataFrame, parameters: Sequence[str],

@@ -230,7 +230,8 @@ def _sweep(checked: Plan, stop: StopAtEpochEnd) -> None:
                      f"({type(executor).__name__.lower()})")
             progress = TrainingProgress(sum(spec.experiment.epochs for spec in checked.jobs))
             try:
-                executor.run(checked, [progress, _WarmPlots(warm), stop])
+                executor.run(checked, [progress, _WarmPlots(warm), stop] if checked.jobs
+                             else [_WarmPlots(warm), stop])
             except JobsNotRun as error:  # the others ran: report them, then say so
                 not_run = error
             finally:

@@ -122,7 +122,10 @@ def _check_types(key: str, factory: Any, params: dict) -> None:
 
 
 ROOT_KEYS = ("dataset", "model", "loss", "optimizer", "trainer", "seed", "baseline", "report",
-             "resume")
+             "resume", "objective")
+#: ``objective``: the summary metrics a sweeper may optimize (results.METRICS' columns)
+OBJECTIVES = ("final_loss", "best_loss", "final_val_loss", "best_val_loss",
+              "final_val_accuracy", "best_val_accuracy")
 #: ``resume``: finished jobs are kept and interrupted ones continue; or every job trains again
 RESUME = ("continue", "restart")
 SPLIT_KEYS = ("test_size", "stratify", "scale")
@@ -427,6 +430,10 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
         raise ConfigError(f"baseline must be null, 'sklearn' (scikit-learn's MLPClassifier "
                           f"trains every epoch) or 'sklearn_stopping' (with its own stopping "
                           f"rule), got {cfg.get('baseline')!r}")
+    objective = cfg.get("objective", "final_val_loss")
+    if objective not in OBJECTIVES:
+        raise ConfigError(f"objective must be a metric of the summary: {', '.join(OBJECTIVES)}; "
+                          f"got {objective!r}")
     try:
         report_options(cfg)
     except ValueError as error:

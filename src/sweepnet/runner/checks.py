@@ -27,10 +27,11 @@ LOG_CLASSES = ("logging.", "logging.handlers.")
 LOG_STREAMS = ("ext://sys.stdout", "ext://sys.stderr")
 
 
-def shipped_target(group: str, option: str | None) -> str | None:
-    """The ``_target_`` an installed package ships for ``group=option`` (Hydra's ConfigStore,
-    where Hydra, sweepnet and launcher plugins register their launchers and sweepers), or
-    None when no installed package ships that option."""
+def shipped_code(group: str, option: str | None) -> dict | None:
+    """The import keys (``_target_`` and the like, nested ones too: a sweeper's sampler) an
+    installed package ships for ``group=option`` (Hydra's ConfigStore, where Hydra, sweepnet
+    and the launcher and sweeper plugins register their options), by dotted key
+    (``hydra.sweeper.sampler._target_``); None when no installed package ships it."""
     from hydra.core.config_store import ConfigStore
 
     if option is None:
@@ -39,7 +40,11 @@ def shipped_target(group: str, option: str | None) -> str | None:
         node = ConfigStore.instance().load(f"{group}/{option}.yaml")
     except Exception:  # not shipped by a package: a user's file, or nothing
         return None
-    return node.node.get("_target_") if node is not None else None
+    if node is None:
+        return None
+    prefix = group.replace("/", ".") + "."
+    return {prefix + key: value for key, value in _leaves(node.node)
+            if key.rsplit(".", 1)[-1] in CODE_KEYS}
 
 
 def refuse_code(root: DictConfig) -> None:
@@ -48,28 +53,32 @@ def refuse_code(root: DictConfig) -> None:
     sweepnet's configs name components through the registry, never by import
     path. In the whole composed config (command line, config files, files
     reached through ``--config-dir`` or ``hydra.searchpath``), an import path may
-    only be the ``_target_`` of the launcher and sweeper chosen, exactly as the
-    installed package that ships that option sets it; Hydra callbacks never run,
-    logging configs name only the standard library's handlers, and jobs get no
-    environment variables set.
+    only be what the launcher and sweeper chosen (and their nested options: a
+    sweeper's sampler) set, exactly as the installed package that ships them sets
+    it; Hydra callbacks never run, logging configs name only the standard
+    library's handlers, and jobs get no environment variables set.
     """
     hydra = root.get("hydra") if isinstance(root, DictConfig) else None
     choices = dict(hydra.runtime.choices) if hydra is not None and "runtime" in hydra else {}
-    allowed = {f"{group.replace('/', '.')}._target_": shipped_target(group, choices.get(group))
-               for group in INSTANTIATED}
+    shipped = {group: shipped_code(group, choices.get(group)) for group in INSTANTIATED}
+    allowed = {}  # what the chosen options ship, their nested groups too (a sampler's)
+    for group, option in choices.items():
+        if group.startswith(INSTANTIATED):
+            allowed.update(shipped_code(group, option) or {})
     for key, value in _leaves(root):
         name = key.rsplit(".", 1)[-1]
         if name not in CODE_KEYS:
             continue
-        if key in allowed and allowed[key] is not None and value == allowed[key]:
+        if key in allowed and value == allowed[key]:
             continue
         where = key.rsplit(".", 1)[0]
-        if key in allowed:
-            group = where.replace(".", "/")
+        group = where.replace(".", "/")
+        if group in INSTANTIATED and name == "_target_":
             option = f"{group}={choices.get(group)}"
-            why = (f"{option} is no option an installed package ships" if allowed[key] is None
-                   else f"an installed package ships {option} with _target_ {allowed[key]}; "
-                        f"a config file of that name earlier in the search path replaced it")
+            why = (f"{option} is no option an installed package ships"
+                   if shipped[group] is None else
+                   f"an installed package ships {option} with _target_ {allowed.get(key)}; "
+                   f"a config file of that name earlier in the search path replaced it")
             raise ConfigError(f"{key}={value}: {why}. sweepnet runs only the launchers and "
                               f"sweepers installed packages provide, as they ship them "
                               f"(hydra/launcher=stacked, basic, joblib, submitit_local, ...)")

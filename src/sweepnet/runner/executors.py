@@ -200,28 +200,59 @@ class HydraLauncher:
 
     def run(self, plan: Plan, observers: Sequence[Observer]) -> None:
         from hydra.core.plugins import Plugins
-        from hydra.types import HydraContext
-        from omegaconf import open_dict
 
-        from .hydra_api import config_loader, initialized
-
-        root = copy.deepcopy(plan.root)
-        with open_dict(root):
-            root.hydra.output_subdir = None  # the pipeline writes each job's .hydra/ record
         quiet = ["hydra.output_subdir=null"]  # and in each job's config the launcher composes
         task = pipeline.JobTask([spec.without_experiment() for spec in plan.jobs],
                                 plan.start_dir)
-        root_logger = logging.getLogger()
-        handlers, level = root_logger.handlers[:], root_logger.level
-        with initialized(plan.config_dir), _restored(root_logger, handlers, level):
+        with _hydra_plugins(plan) as (root, context):
             launcher = Plugins.instance().instantiate_launcher(
-                hydra_context=HydraContext(config_loader=config_loader(),
-                                           callbacks=NoCallbacks()),
-                task_function=task, config=root)
+                hydra_context=context, task_function=task, config=root)
             log.info(f"launching {len(plan.jobs)} jobs with Hydra's {plan.launcher} launcher")
             returns = launcher.launch([spec.sweep_overrides + quiet for spec in plan.jobs],
                                       initial_job_idx=0)
         _check_returns(plan, returns)
+
+
+@contextmanager
+def _hydra_plugins(plan: Plan, launcher: str | None = None):
+    """Where a Hydra plugin runs: the plan's root config (no ``.hydra/`` output: the pipeline
+    writes each job's record; ``launcher`` in place of the chosen one when given) and Hydra's
+    context, Hydra initialized for sweepnet's configs, the loggers put back after."""
+    from hydra.types import HydraContext
+    from omegaconf import OmegaConf, open_dict
+
+    from .hydra_api import config_loader, initialized
+
+    root = copy.deepcopy(plan.root)
+    with open_dict(root):
+        root.hydra.output_subdir = None
+        if launcher is not None:
+            root.hydra.launcher = OmegaConf.create({"_target_": launcher})
+    root_logger = logging.getLogger()
+    handlers, level = root_logger.handlers[:], root_logger.level
+    with initialized(plan.config_dir), _restored(root_logger, handlers, level):
+        yield root, HydraContext(config_loader=config_loader(), callbacks=NoCallbacks())
+
+
+class HydraSweeper:
+    """Another package's Hydra sweeper (``hydra/sweeper=optuna``) samples the jobs and has
+    them run by its launcher (``basic`` in place of the stacked one, which runs only inside
+    sweepnet's own sweeps); each job runs through :class:`pipeline.ObjectiveTask`, which
+    returns the objective the sweeper optimizes."""
+
+    def run(self, plan: Plan, observers: Sequence[Observer]) -> None:
+        from hydra.core.plugins import Plugins
+
+        basic = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+        task = pipeline.ObjectiveTask(plan.sweep_dir, plan.start_dir)
+        arguments = [o for o in plan.command if "=" in o and not o.lstrip("+~").startswith(
+            "hydra")] + ["hydra.output_subdir=null"]
+        with _hydra_plugins(plan, basic if plan.launcher == "stacked" else None) as (root,
+                                                                                   context):
+            sweeper = Plugins.instance().instantiate_sweeper(
+                hydra_context=context, task_function=task, config=root)
+            log.info(f"Hydra's {plan.sweeper} sweeper samples the jobs")
+            sweeper.sweep(arguments=arguments)
 
 
 class JobsNotRun(RuntimeError):
@@ -268,6 +299,8 @@ def executor_for(plan: Plan):
     """The executor a plan's launcher asks for (``hydra.launcher``)."""
     if plan.sweep_dir is None:
         return InProcess()
+    if plan.sweeper not in ("basic", "search"):
+        return HydraSweeper()
     if plan.launcher != "stacked":
         return HydraLauncher()
     options = plan.root.hydra.launcher

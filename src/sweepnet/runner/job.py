@@ -182,7 +182,7 @@ class Run:
 
 
 #: config sections that do not change what a run computes: resume ignores them
-NOT_COMPUTED = ("report", "resume")
+NOT_COMPUTED = ("report", "resume", "objective")
 
 
 def _computed(cfg: Any) -> dict:

@@ -212,3 +212,33 @@ class JobTask:
         rundir.claim(spec.run_dir, rundir.RUN, expected=[f"{hydra.job.name}.log"])
         with contextlib.chdir(self.start_dir):  # hydra.job.chdir moved into the job's
             return run_jobs([spec], total=len(self.jobs), job_logs=False)[0]
+
+
+@dataclass
+class ObjectiveTask:
+    """The task function another package's sweeper (Hydra's Optuna sweeper) drives: each
+    job its sweeper samples runs through :func:`run_jobs` like every other, into
+    ``sweep_dir/<job number>``, and returns its ``objective`` (a summary metric, the root
+    key ``objective``) as the float such a sweeper optimizes: NaN for a failed run."""
+
+    sweep_dir: Path
+    start_dir: Path
+
+    def __call__(self, cfg) -> float:
+        import contextlib
+
+        from hydra.core.hydra_config import HydraConfig
+
+        from .. import rundir
+        from .checks import absolute_paths
+        from .plan import _task
+        from .search import objective_value
+
+        hydra = HydraConfig.get()
+        spec = JobSpec(hydra.job.num, _task(list(hydra.overrides.task)), cfg,
+                       Path(self.sweep_dir) / str(hydra.job.num))
+        rundir.claim(spec.run_dir, rundir.RUN, expected=[f"{hydra.job.name}.log"])
+        with contextlib.chdir(self.start_dir):
+            absolute_paths(cfg)
+            record = run_jobs([spec], job_logs=False)[0]
+        return objective_value(record, cfg.get("objective", "final_val_loss"))

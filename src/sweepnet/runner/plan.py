@@ -69,6 +69,13 @@ class Plan:
     search: object = None
 
     @property
+    def sweeper(self) -> str:
+        """The name of the sweeper option (``hydra/sweeper=NAME``): ``basic`` (sweepnet
+        expands the grid), ``search`` (sweepnet's), or another package's (Hydra's Optuna
+        sweeper), which samples the jobs itself."""
+        return str(self.root.hydra.runtime.choices.get("hydra/sweeper") or "basic")
+
+    @property
     def launcher(self) -> str:
         """The name of the launcher option that runs the jobs (``hydra/launcher=NAME``)."""
         return str(self.root.hydra.runtime.choices.get("hydra/launcher") or "stacked")
@@ -146,7 +153,11 @@ def plan(overrides: list[str], multirun: bool = False,
         checks.refuse_code(root)
         multirun = multirun or root.hydra.mode == RunMode.MULTIRUN
         search = None
-        if multirun and searching(root):
+        foreign = multirun and str(root.hydra.runtime.choices.get("hydra/sweeper")) not in (
+            "basic", "search", "None")
+        if foreign:  # another package's sweeper samples the jobs as it runs (executors)
+            jobs = []
+        elif multirun and searching(root):
             search = search_options(root, list(overrides))
             (probe,) = _build_jobs([first_trial(search.space)], root, multirun, config_name,
                                    config_groups(config_dir))  # the fixed overrides, checked
@@ -162,7 +173,10 @@ def plan(overrides: list[str], multirun: bool = False,
         checks.check_unique(jobs, list(overrides))
         specs = _build_jobs(jobs, root, multirun, config_name, config_groups(config_dir))
     sweep_dir = _absolute(root.hydra.sweep.dir) if multirun else None
-    if search is not None:
+    if foreign:
+        checks.check_writable(sweep_dir, "hydra.sweep.dir")
+        checks.check_sweep_dir(sweep_dir, [])
+    elif search is not None:
         checks.check_writable(sweep_dir, "hydra.sweep.dir")
         checks.refuse_foreign(sweep_dir, "hydra.sweep.dir")
         check_same_search(sweep_dir, search)

@@ -44,8 +44,17 @@ log = logging.getLogger("sweepnet")
 SAMPLERS = ("tpe", "random", "cmaes", "grid", "qmc")
 PRUNERS = ("none", "median", "asha", "hyperband")
 DIRECTIONS = ("minimize", "maximize")
-#: objective columns: the summary's metric columns (``final_val_loss``, ...)
+#: objective columns: the summary's metric columns (``final_val_loss``, ...), and where a
+#: run's record keeps each
 OBJECTIVES = {column: (kind, metric) for column, kind, metric in METRICS}
+
+
+def objective_value(record: dict, objective: str) -> float:
+    """A run's value of ``objective`` (a summary metric column) from its record; NaN when it
+    has none (a failed run)."""
+    kind, metric = OBJECTIVES[objective]
+    value = (record.get(kind) or {}).get(metric)
+    return math.nan if value is None else float(value)
 #: the sweeper's options that define the search (a resume must not change them)
 DEFINING = ("sampler", "seed", "direction", "objective", "pruner", "replicates", "params")
 
@@ -257,10 +266,9 @@ def objective_of(search: Search, records: list[dict]):
     statuses = [r.get("status") for r in records]
     if rundir.PRUNED in statuses:
         return TrialState.PRUNED, None
-    kind, metric = OBJECTIVES[search.objective]
-    values = [(r.get(kind) or {}).get(metric) for r in records]
+    values = [objective_value(r, search.objective) for r in records]
     if not records or any(s != rundir.OK for s in statuses) or any(
-            v is None or not math.isfinite(v) for v in values):
+            not math.isfinite(v) for v in values):
         return TrialState.FAIL, None
     return TrialState.COMPLETE, sum(values) / len(values)
 
