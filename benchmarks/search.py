@@ -18,13 +18,16 @@ one at a time (target <= 0.3), and each variant's best validation loss (the
 searches' objective, ``best_val_loss``: the lowest over a run's epochs; target: the
 batched search's at most the grid's).
 
-Hydra's own ``hydra-optuna-sweeper`` is not timed: its 1.2.0 release pins
-``optuna<3`` and cannot be installed beside sweepnet's Optuna.
+- ``hydra_optuna``: Hydra's own Optuna sweeper (``hydra/sweeper=optuna``, TPE seeded
+  0, one trial at a time through Hydra's basic launcher), when
+  ``SWEEPNET_OPTUNA_SWEEPER_ENV`` names an environment that has it (its 1.2.0 release
+  pins ``optuna<3``: it cannot share sweepnet's; ``.ci/run`` shows how to make one).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -44,11 +47,19 @@ VARIANTS = {
     "one_at_a_time": [*SEARCH, "hydra.sweeper.batch=1", "hydra.sweeper.pruner=none"],
     "grid": ["-m", "optimizer.lr=0.1,0.2,0.5,1,2,4", *COMMON],
 }
+OPTUNA_ENV = os.environ.get("SWEEPNET_OPTUNA_SWEEPER_ENV")
+if OPTUNA_ENV:
+    VARIANTS["hydra_optuna"] = ["-m", "hydra/sweeper=optuna",
+                                "optimizer.lr=tag(log, interval(0.01, 4))",
+                                "objective=best_val_loss", "hydra.sweeper.n_jobs=1",
+                                "hydra.sweeper.sampler.seed=0", *COMMON]
 
 
 def run(args: list[str], workdir: Path) -> tuple[float, float]:
     """Wall time of ``sweepnet args`` and the best validation loss it found."""
     script = Path(sys.executable).parent / "sweepnet"
+    if "hydra/sweeper=optuna" in args:
+        script = Path(OPTUNA_ENV) / "bin" / "sweepnet"
     start = time.perf_counter()
     done = subprocess.run([str(script), *args, f"hydra.sweep.dir={workdir}/s"],
                           capture_output=True, text=True)
