@@ -29,11 +29,8 @@ import pandas as pd
 
 from . import rundir
 
-#: the summary's metric columns: (column, "final" or "best", metric in result.json)
-METRICS = [("final_loss", "final", "loss"), ("best_loss", "best", "loss"),
-           ("final_val_loss", "final", "val_loss"), ("best_val_loss", "best", "val_loss"),
-           ("final_val_accuracy", "final", "val_accuracy"),
-           ("best_val_accuracy", "best", "val_accuracy")]
+#: the summary's metric columns (see :data:`sweepnet.rundir.METRICS`)
+METRICS = rundir.METRICS
 #: what a run's verdicts are judged against: (column, key in result.json)
 REFERENCES = [("start", "start"), ("updates_per_epoch", "updates_per_epoch"),
               ("effective_lr", "effective_lr"), ("initial_lr", "initial_lr")]

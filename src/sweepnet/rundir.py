@@ -58,6 +58,11 @@ KINDS = (RUN, SWEEP)
 #: pruner (finished: a resume does not train it again)
 FAILED, INTERRUPTED, PRUNED = "failed", "interrupted", "pruned"
 STATUSES = (OK, DIVERGED, FAILED, INTERRUPTED, PRUNED)
+#: the summary's metric columns: (column, "final" or "best", metric in result.json)
+METRICS = [("final_loss", "final", "loss"), ("best_loss", "best", "loss"),
+           ("final_val_loss", "final", "val_loss"), ("best_val_loss", "best", "val_loss"),
+           ("final_val_accuracy", "final", "val_accuracy"),
+           ("best_val_accuracy", "best", "val_accuracy")]
 #: a search's study (Optuna's journal file) in its sweep directory, and its trials' table
 SEARCH_STUDY, SEARCH_TRIALS = "search_study.log", "search_trials.csv"
 #: the root config a sweep was started with
@@ -454,7 +459,7 @@ def saved_config(run_dir: Path) -> dict:
 
 __all__ = [
     "CHECKPOINT", "DIVERGED", "FAILED", "HISTORY", "INTERRUPTED", "MODEL", "OK", "PRUNED",
-    "MULTIRUN", "RESULT", "RUN", "SEARCH_STUDY", "SEARCH_TRIALS",
+    "METRICS", "MULTIRUN", "RESULT", "RUN", "SEARCH_STUDY", "SEARCH_TRIALS",
     "SNAPSHOTS", "STATUSES",
     "SURFACE", "SWEEP", "SWEEP_GROUPS", "SWEEP_HISTORY", "SWEEP_PLATEAUS", "SWEEP_SUMMARY",
     "SWEEP_TABLES", "DirectoryBusy", "check_run", "claim", "clean_overrides", "clean_value",

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import registry
+from .. import registry, rundir
 from ..analysis.report import report_options
 from ..errors import ShapeError
 from ..layers import Layer, Linear, Sequential, mlp
@@ -123,9 +123,8 @@ def _check_types(key: str, factory: Any, params: dict) -> None:
 
 ROOT_KEYS = ("dataset", "model", "loss", "optimizer", "trainer", "seed", "baseline", "report",
              "resume", "objective")
-#: ``objective``: the summary metrics a sweeper may optimize (results.METRICS' columns)
-OBJECTIVES = ("final_loss", "best_loss", "final_val_loss", "best_val_loss",
-              "final_val_accuracy", "best_val_accuracy")
+#: ``objective``: the summary metrics a sweeper may optimize
+OBJECTIVES = tuple(column for column, _, _ in rundir.METRICS)
 #: ``resume``: finished jobs are kept and interrupted ones continue; or every job trains again
 RESUME = ("continue", "restart")
 SPLIT_KEYS = ("test_size", "stratify", "scale")

@@ -33,7 +33,6 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from .. import rundir
-from ..results import METRICS
 from ..snapshots import LOG_EPOCHS
 from .build import ConfigError
 from .observers import Observer
@@ -46,7 +45,7 @@ PRUNERS = ("none", "median", "asha", "hyperband")
 DIRECTIONS = ("minimize", "maximize")
 #: objective columns: the summary's metric columns (``final_val_loss``, ...), and where a
 #: run's record keeps each
-OBJECTIVES = {column: (kind, metric) for column, kind, metric in METRICS}
+OBJECTIVES = {column: (kind, metric) for column, kind, metric in rundir.METRICS}
 
 
 def objective_value(record: dict, objective: str) -> float:
