@@ -3,6 +3,7 @@
 When an upgrade of Hydra or OmegaConf breaks one of them, the test named after it fails.
 """
 
+import pytest
 from hydra import compose
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -21,6 +22,25 @@ def test_initialized_searches_a_config_dir_first_and_restores_hydras_state(tmp_p
         cfg = compose("config", overrides=["optimizer=heavy"])
         assert cfg.optimizer.lr == 0.3 and cfg.optimizer.momentum == 0.5
     assert not GlobalHydra.instance().is_initialized()
+
+
+def test_initialized_interrupted_before_hydra_made_its_state_leaves_none(monkeypatch):
+    """A Ctrl-C while the command starts may come before Hydra made its state: the
+    interrupt goes on (the command prints one line), not a KeyError from the restore."""
+    import hydra._internal.utils as utils
+    from hydra.core.singleton import Singleton
+
+    GlobalHydra.instance().clear()
+    Singleton._instances.pop(GlobalHydra, None)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(utils, "create_automatic_config_search_path", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with hydra_api.initialized():
+            pass
+    assert GlobalHydra not in Singleton._instances
 
 
 def test_the_config_loader_composes_a_jobs_sweep_config():

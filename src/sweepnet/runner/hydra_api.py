@@ -43,6 +43,7 @@ def initialized(config_dir: str | os.PathLike | None = None) -> Iterator[None]:
     from hydra._internal.utils import create_automatic_config_search_path
     from hydra.core.config_search_path import SearchPathQuery
     from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.singleton import Singleton
     from hydra.initialize import get_gh_backup, restore_gh_from_backup
 
     with _HYDRA:
@@ -58,7 +59,10 @@ def initialized(config_dir: str | os.PathLike | None = None) -> Iterator[None]:
             Hydra.create_main_hydra2(task_name=JOB_NAME, config_search_path=search_path)
             yield
         finally:
-            restore_gh_from_backup(backup)
+            if backup is None:  # none before, none after: there may be none yet (a Ctrl-C
+                Singleton._instances.pop(GlobalHydra, None)  # before Hydra made its state)
+            else:
+                restore_gh_from_backup(backup)
 
 
 def config_loader():
