@@ -17,6 +17,13 @@ def rng():
     return np.random.default_rng(0)
 
 
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """An empty directory to run commands in (the current one while the test runs)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plugins" / "sweepnet-swish"
 
 

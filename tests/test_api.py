@@ -10,12 +10,6 @@ import sweepnet
 from sweepnet.runner.build import ConfigError
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def test_sweep_returns_the_tables_it_wrote_and_leaves_no_state(workdir):
     argv, environment = list(sys.argv), dict(os.environ)
     res = sweepnet.sweep("optimizer.lr=0.5,1", "seed=0,1", "trainer.epochs=20",

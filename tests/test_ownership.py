@@ -19,12 +19,6 @@ def sweepnet_command() -> list[str]:
 
 
 @pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
 def finished_sweep(workdir):
     assert main(["-m", "optimizer.lr=0.5,1", "trainer.epochs=5", "hydra.sweep.dir=sweep"]) == 0
     return workdir / "sweep"

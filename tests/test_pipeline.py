@@ -21,12 +21,6 @@ from test_runner import assert_same_sweep
 TIMING = ["time", "wall_time"]
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def sweep(*args, name="sweep") -> tuple[int, Path]:
     return main(["-m", *args, f"hydra.sweep.dir={name}"]), Path(name)
 

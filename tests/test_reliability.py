@@ -22,12 +22,6 @@ from sweepnet.analysis.report import report
 from sweepnet.runner.app import main
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def snapshot(directory: Path) -> dict[str, bytes]:
     """Every file under ``directory`` with its bytes."""
     return {str(p.relative_to(directory)): p.read_bytes()

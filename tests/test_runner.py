@@ -21,12 +21,6 @@ CONF = Path(sn.__file__).parent / "conf"
 TIMING = ["time", "wall_time"]
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def compose_config(overrides):
     with initialize_config_module(config_module="sweepnet.conf", version_base=None):
         return compose("config", overrides=overrides)

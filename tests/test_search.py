@@ -21,12 +21,6 @@ from sweepnet.runner.search_space import search_space  # noqa: E402
 LR = "optimizer.lr=tag(log, interval(0.05, 4))"
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def search(*args: str, into: str = "s") -> int:
     return main(["-m", "hydra/sweeper=search", *args, f"hydra.sweep.dir={into}"])
 

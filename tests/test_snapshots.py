@@ -92,12 +92,6 @@ def test_the_middle_of_a_plateau_is_taken_on_the_time_axis():
 # --------------------------------------------------------------------------- the runner
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def test_chosen_epochs_keep_the_network_a_run_of_that_many_epochs_ends_with(workdir):
     from sweepnet import rundir
     from sweepnet.runner.app import main

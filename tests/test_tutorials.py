@@ -18,12 +18,6 @@ from sklearn.model_selection import train_test_split
 from sweepnet.runner.app import main
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def run(workdir: Path, *args: str) -> tuple[pd.DataFrame, dict]:
     """A single run; its history and result record."""
     assert main([*args, "hydra.run.dir=run", "report.decision_boundaries=false"]) == 0

@@ -33,7 +33,7 @@ from .. import rundir
 from .._allocator import keep_heap_padding
 from . import checks, pipeline
 from .build import ConfigError
-from .executors import JobsNotRun, executor_for
+from .executors import InProcess, JobsNotRun, Workers, executor_for
 from .hydra_api import to_yaml
 from .observers import EpochLog, Observer, StopAtEpochEnd, TrainingProgress
 from .plan import Plan, plan
@@ -207,6 +207,10 @@ def _single(checked: Plan, stop: StopAtEpochEnd) -> int:
 
 def _sweep(checked: Plan, stop: StopAtEpochEnd) -> None:
     sweep_dir = checked.sweep_dir
+    executor = executor_for(checked)  # its options checked before anything is written
+    if checked.search is not None and not isinstance(executor, (Workers, InProcess)):
+        raise ConfigError("a search (hydra/sweeper=search) trains its trials on this machine; "
+                          "hydra.launcher.executor=submitit or ray runs grid sweeps")
     with rundir.lock(sweep_dir):
         try:  # checked again under the lock: another sweep may have written meanwhile
             if checked.search is None:
@@ -225,9 +229,8 @@ def _sweep(checked: Plan, stop: StopAtEpochEnd) -> None:
             log.info(f"search of {checked.search.n_trials} trials into {sweep_dir}")
             run_search(checked, [_WarmPlots(warm), stop])
         else:
-            executor = executor_for(checked)
             log.info(f"sweep of {len(checked.jobs)} jobs into {sweep_dir} "
-                     f"({type(executor).__name__.lower()})")
+                     f"({getattr(executor, 'name', type(executor).__name__.lower())})")
             progress = TrainingProgress(sum(spec.experiment.epochs for spec in checked.jobs))
             try:
                 executor.run(checked, [progress, _WarmPlots(warm), stop] if checked.jobs

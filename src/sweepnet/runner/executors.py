@@ -11,6 +11,8 @@ per-job function everywhere).
   each chunk is exact, since the models of a stack never interact. Progress
   comes back over a queue; a stop request reaches every worker, which stops at
   the end of its epoch and keeps what it trained.
+- :class:`~sweepnet.runner.distributed.Distributed`: stacks as tasks of a
+  distributed engine (``hydra.launcher.executor=submitit`` or ``ray``).
 - :class:`HydraLauncher`: a Hydra launcher plugin (``hydra/launcher=basic``,
   ``joblib``, ``submitit_local``, ``submitit_slurm``) runs each job through
   :class:`~sweepnet.runner.pipeline.JobTask`.
@@ -28,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from . import checks, pipeline
+from .build import ConfigError
 from .observers import Observer, StopAtEpochEnd
 from .plan import JobSpec, Plan, stack_group
 from .signals import Terminated
@@ -295,8 +298,13 @@ def _restored(logger: logging.Logger, handlers: list, level: int):
         logger.setLevel(level)
 
 
+#: the values of ``hydra.launcher.executor``
+EXECUTORS = ("local", "submitit", "ray")
+
+
 def executor_for(plan: Plan):
-    """The executor a plan's launcher asks for (``hydra.launcher``)."""
+    """The executor a plan's launcher asks for (``hydra.launcher``); a ConfigError for an
+    executor that does not exist or cannot run here (its package missing, no ``sbatch``)."""
     if plan.sweep_dir is None:
         return InProcess()
     if plan.sweeper not in ("basic", "search"):
@@ -304,6 +312,16 @@ def executor_for(plan: Plan):
     if plan.launcher != "stacked":
         return HydraLauncher()
     options = plan.root.hydra.launcher
+    name = str(options.get("executor") or "local")
+    if name not in EXECUTORS:
+        raise ConfigError(f"hydra.launcher.executor={name}: not an executor; the executors "
+                          f"are {', '.join(EXECUTORS)}")
     workers = options.get("workers")
-    return Workers(available_cores() if workers in (None, "auto") else int(workers),
-                   int(options.get("min_models_per_worker", 32)))
+    workers = None if workers in (None, "auto") else int(workers)
+    min_models = int(options.get("min_models_per_worker", 32))
+    if name != "local":
+        from .distributed import Distributed, engine_for
+
+        return Distributed(engine_for(options), workers, min_models,
+                           int(options.get("cpus_per_task") or 1))
+    return Workers(available_cores() if workers is None else workers, min_models)

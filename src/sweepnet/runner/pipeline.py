@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import rundir
 from ..system import physical_memory
 from ..training import DIVERGED, fit_stack
 from .build import STEP_SHARE, build, snapshot_bytes
@@ -91,6 +92,24 @@ def run_jobs(specs: Sequence[JobSpec], observers: Sequence[Observer] = (),
                     run.experiment.trainer.set_state(run.resumed)
             queue[:0] = [[run] for run in stack]
     return [run.record if isinstance(run, Run) else run for run in runs]
+
+
+def record_lost(specs: Sequence[JobSpec], error: BaseException,
+                total: int | None = None) -> list[int]:
+    """Jobs a worker took down with it (killed, out of memory, its node lost): each one
+    without a record gets a ``failed`` one with ``error`` (what its worker's engine said),
+    so tables show it and a resume trains it again; jobs with a record keep it. Returns
+    the numbers of the jobs it recorded."""
+    lost = []
+    for spec in specs:
+        if rundir.read_result(spec.run_dir) is not None:
+            continue
+        run = start_run(spec.cfg, spec.run_dir, spec.overrides, label(spec, total))
+        if isinstance(run, Run):
+            run.record.update(spec.record)
+            finish_run(run, error=error)
+            lost.append(spec.index)
+    return lost
 
 
 def within_memory(stack: list[Run]) -> list[list[Run]]:
@@ -203,8 +222,6 @@ class JobTask:
 
         from hydra.core.hydra_config import HydraConfig
 
-        from .. import rundir
-
         hydra = HydraConfig.get()
         spec = self.jobs[hydra.job.num]
         # the launcher has opened its log of the job in the job's directory; the plan has
@@ -229,7 +246,6 @@ class ObjectiveTask:
 
         from hydra.core.hydra_config import HydraConfig
 
-        from .. import rundir
         from .checks import absolute_paths
         from .plan import _task
         from .search import objective_value

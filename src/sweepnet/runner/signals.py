@@ -21,12 +21,20 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (what a cluster scheduler sends before it kills a job), handled like Ctrl-C."""
 
 
+class Preempted(Terminated):
+    """The scheduler's warning before a preemption or a time limit (submitit's signal,
+    SIGUSR2 by default): handled like SIGTERM, then the task is requeued
+    (:mod:`sweepnet.runner.distributed`)."""
+
+
 @contextmanager
-def stop_at_epoch_end(stop: StopAtEpochEnd) -> Iterator[None]:
-    """While inside, SIGINT and SIGTERM set ``stop.requested`` (a second one raises)."""
+def stop_at_epoch_end(stop: StopAtEpochEnd, preempt: int | None = None) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM (and ``preempt``, a signal that warns of a
+    preemption) set ``stop.requested`` (a second one raises)."""
 
     def request(signum, frame):
-        error = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        error = Preempted() if signum == preempt else Terminated() \
+            if signum == signal.SIGTERM else KeyboardInterrupt()
         if stop.requested is not None:
             raise error
         stop.requested = error
@@ -34,7 +42,8 @@ def stop_at_epoch_end(stop: StopAtEpochEnd) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # signals reach the main thread only (sweepnet.sweep() from another thread)
         return
-    previous = {s: signal.signal(s, request) for s in (signal.SIGINT, signal.SIGTERM)}
+    signals = (signal.SIGINT, signal.SIGTERM) + (() if preempt is None else (preempt,))
+    previous = {s: signal.signal(s, request) for s in signals}
     try:
         yield
     finally:
