@@ -11,6 +11,8 @@ from sweepnet.runner.build import ConfigError
 
 
 def test_sweep_returns_the_tables_it_wrote_and_leaves_no_state(workdir):
+    import sklearn  # noqa: F401  (sets KMP_* variables when first imported: not sweepnet's)
+
     argv, environment = list(sys.argv), dict(os.environ)
     res = sweepnet.sweep("optimizer.lr=0.5,1", "seed=0,1", "trainer.epochs=20",
                          "report.decision_boundaries=false", sweep_dir="s")
