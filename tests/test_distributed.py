@@ -116,6 +116,36 @@ def test_a_preempted_submitit_task_is_requeued_and_ends_with_the_same_numbers(wo
     assert_same_sweep(reference, sweep_dir)
 
 
+@pytest.mark.parametrize("cluster", ["local", "slurm"])
+def test_ctrl_c_stops_the_tasks_which_keep_checkpoints_that_a_resume_continues(workdir,
+                                                                              cluster):
+    if cluster == "slurm":
+        slurm_ready()
+    need("submitit", "cluster")
+    reference = in_process(workdir, LONG)
+    sweep_dir = workdir / "stopped"
+    args = [*LONG, "hydra.launcher.executor=submitit", f"hydra.launcher.cluster={cluster}",
+            CHUNKS]
+
+    def ctrl_c():
+        wait_for(lambda: training(sweep_dir, 0) and training(sweep_dir, 1), 120,
+                 "both tasks to start")
+        time.sleep(2.0)
+        os.kill(os.getpid(), signal.SIGINT)  # the command's Ctrl-C, in its main thread
+
+    thread = threading.Thread(target=ctrl_c)
+    thread.start()
+    code, _ = sweep(workdir, *args, name="stopped")
+    thread.join()
+    assert code == 130
+    statuses = pd.read_csv(sweep_dir / "sweep_summary.csv")["status"]
+    assert (statuses == "interrupted").all()
+    assert all((sweep_dir / str(j) / "checkpoint.npz").exists() for j in range(4))
+    assert sweep(workdir, *args, name="stopped")[0] == 0
+    assert "continues from epoch" in job_log(sweep_dir, 0)
+    assert_same_sweep(reference, sweep_dir)
+
+
 # ---------------------------------------------------------------------------- a real SLURM
 
 

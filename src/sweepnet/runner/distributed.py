@@ -139,7 +139,7 @@ class Distributed:
         outcomes = self._watch(handles, units, stop)
         lost: dict[int, BaseException] = {}
         for unit, (error, _) in zip(units, outcomes):
-            if error is not None:
+            if error is not None and stop.requested is None:  # stopped: each kept its runs
                 log.error(f"a {self.engine.name} task of jobs "
                           f"{', '.join(str(s.index) for s in unit)} ended without finishing "
                           f"them: {error}")
@@ -278,8 +278,8 @@ class Submitit:
                 if self.cluster == "slurm":  # SIGTERM, not a kill: each keeps what it trained
                     subprocess.run(["scancel", "--signal=TERM", str(job.job_id)],
                                    capture_output=True, timeout=30)
-                else:
-                    job.cancel(check=False)
+                else:  # the local controller (its job id: its pid) passes SIGTERM on
+                    os.kill(int(job.job_id), signal.SIGTERM)
 
     def close(self) -> None:
         pass
