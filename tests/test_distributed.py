@@ -10,6 +10,7 @@ where a missing engine is a failure.
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -177,6 +178,7 @@ def test_a_slurm_array_of_stacks_writes_the_in_process_sweep_through_two_requeue
         for task in tasks:
             wait_for(lambda t=task: squeue().get(t, "").startswith("PENDING"), 90,
                      f"{task} to be requeued")
+            time.sleep(2.0)  # a start in the second of the kill is refused (its credential)
             subprocess.run(["scontrol", "update", f"jobid={task}", "StartTime=now"],
                            check=True)
 
@@ -203,14 +205,23 @@ def test_a_slurm_task_that_dies_marks_its_jobs_failed_and_a_resume_trains_them(w
 
     thread = threading.Thread(target=kill)
     thread.start()
-    code, _ = sweep(workdir, *LONG, "hydra.launcher.executor=submitit", CHUNKS, name="killed")
+    options = ["hydra.launcher.partition=debug", "hydra.launcher.timeout_min=7",
+               "hydra.launcher.mem_gb=1", "hydra.launcher.additional_parameters={comment:swept}"]
+    code, _ = sweep(workdir, *LONG, "hydra.launcher.executor=submitit", CHUNKS, *options,
+                    name="killed")
     thread.join()
     assert code == 1
+    (script,) = (sweep_dir / ".submitit").glob("*/*_submission.sh")  # one array
+    for line in ("--partition=debug", "--time=7", "--mem=1GB", "--comment=swept",
+                 "--array=0-1%2", "--signal=USR2@120"):
+        assert f"#SBATCH {line}\n" in script.read_text()
     summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
     failed = summary[summary["status"] == "failed"]
     assert len(failed) == 2 and (summary["status"] == "ok").sum() == 2
     record = json.loads((sweep_dir / str(failed["job"].iloc[0]) / "result.json").read_text())
-    assert "WorkerLost: SLURM task" in record["error"]
+    # SLURM's word for a task killed by a signal, and the task's last log line
+    assert re.match(r"WorkerLost: SLURM task \d+_\d+ (cancelled|failed) without a result: ",
+                    record["error"])
     assert sweep(workdir, *LONG, "hydra.launcher.executor=submitit", CHUNKS,
                  name="killed")[0] == 0
     assert_same_sweep(reference, sweep_dir)

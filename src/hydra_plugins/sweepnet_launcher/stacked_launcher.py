@@ -17,7 +17,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.utils import JobReturn
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 
 @dataclass
@@ -41,7 +41,14 @@ class StackedLauncherConf:
     account: Optional[str] = None  # noqa: UP045
     qos: Optional[str] = None  # noqa: UP045
     array_parallelism: int = 256
-    additional_parameters: dict[str, Any] = field(default_factory=dict)
+    # SLURM sends the warning signal (SIGUSR2) this long before the time limit: each task
+    # then checkpoints its stack at the end of an epoch and requeues itself, at most
+    # max_num_timeout times
+    signal_delay_s: int = 120
+    max_num_timeout: int = 3
+    # more sbatch options, e.g. {mail-type:END,comment:lr}: an open dict (keys of any name)
+    additional_parameters: Any = field(
+        default_factory=lambda: OmegaConf.create({}, flags={"struct": False}))
     # Ray (executor=ray): auto, ray://host:10001 or host:6379; null: a local Ray cluster
     # started for the sweep with this machine's cores
     address: Optional[str] = None  # noqa: UP045

@@ -62,11 +62,15 @@ def compose_config(overrides: list[str], with_hydra: bool = False,
     """
     from hydra import compose
     from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
 
     try:
         return compose(config_name, overrides=overrides, return_hydra_config=with_hydra)
     except HydraException as error:
         raise ConfigError(_with_cause(error)) from None
+    except OmegaConfBaseException as error:  # a merge OmegaConf itself cannot do
+        raise ConfigError(f"{getattr(error, 'full_key', '') or 'an override'}: "
+                          f"{str(error).strip().splitlines()[0]}") from None
 
 
 def _with_cause(error: BaseException) -> str:

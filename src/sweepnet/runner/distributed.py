@@ -202,6 +202,7 @@ class Submitit:
         self.array_id: str | None = None
         #: tasks SLURM shows ended (or no longer shows) without a result: (state, since)
         self.ended: dict[str, tuple[str, float]] = {}
+        self.last: dict[str, str] = {}  # the states last read
 
     def describe(self) -> str:
         where = f"SLURM (array {self.array_id})" if self.cluster == "slurm" else \
@@ -213,7 +214,9 @@ class Submitit:
 
         o = self.options
         folder = str(o.get("submitit_folder") or plan.sweep_dir / ".submitit" / "%j")
-        executor = submitit.AutoExecutor(folder=folder, cluster=self.cluster)
+        requeues = {"slurm_max_num_timeout": int(o.get("max_num_timeout", 3))} \
+            if self.cluster == "slurm" else {}
+        executor = submitit.AutoExecutor(folder=folder, cluster=self.cluster, **requeues)
         parameters = {"timeout_min": int(o.get("timeout_min", 60)),
                       "cpus_per_task": int(o.get("cpus_per_task") or 1),
                       "name": "sweepnet"}
@@ -224,6 +227,7 @@ class Submitit:
                 if o.get(key) is not None:
                     parameters[f"slurm_{key}"] = str(o[key])
             parameters["slurm_array_parallelism"] = int(o.get("array_parallelism", 256))
+            parameters["slurm_signal_delay_s"] = int(o.get("signal_delay_s", 120))
             extra = dict(o.get("additional_parameters") or {})
             if extra:
                 parameters["slurm_additional_parameters"] = extra
@@ -245,6 +249,8 @@ class Submitit:
         if self.cluster == "local":
             return ["done" if job.done() else "running" for job in jobs]
         listed, now = _squeue(self.array_id), time.monotonic()
+        if listed is None:  # squeue did not answer (slurmctld busy): nothing is known
+            return [self.last.get(str(job.job_id), "running") for job in jobs]
         states = []
         for job in jobs:
             key = str(job.job_id)
@@ -258,6 +264,7 @@ class Submitit:
                 self.ended.pop(key, None)
                 states.append("queued" if state in ("PENDING", "REQUEUED", "REQUEUE_HOLD",
                                                     "CONFIGURING") else "running")
+        self.last = {str(job.job_id): state for job, state in zip(jobs, states)}
         return states
 
     def outcome(self, job) -> tuple:
@@ -285,16 +292,20 @@ class Submitit:
         pass
 
 
-def _squeue(array_id: str | None) -> dict[str, str]:
-    """SLURM's state of each task of the array (``123_4``: RUNNING, ...)."""
+def _squeue(array_id: str | None) -> dict[str, str] | None:
+    """SLURM's state of each task of the array (``123_4``: RUNNING, ...) that it still
+    lists; None when ``squeue`` does not answer."""
     if array_id is None:
         return {}
     try:
-        out = subprocess.run(["squeue", "-h", "-r", "-j", array_id, "-o", "%i %T"],
-                             capture_output=True, text=True, timeout=60).stdout
+        done = subprocess.run(["squeue", "-h", "-r", "-t", "all", "-j", array_id, "-o", "%i %T"],
+                              capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
-        return {}
-    return dict(line.split(maxsplit=1) for line in out.splitlines() if " " in line)
+        return None
+    if done.returncode != 0:
+        log.debug(f"squeue failed: {done.stderr.strip()}")
+        return None
+    return dict(line.split(maxsplit=1) for line in done.stdout.splitlines() if " " in line)
 
 
 def _last_line(text: str) -> str:

@@ -98,18 +98,21 @@ def record_lost(specs: Sequence[JobSpec], error: BaseException,
                 total: int | None = None) -> list[int]:
     """Jobs a worker took down with it (killed, out of memory, its node lost): each one
     without a record gets a ``failed`` one with ``error`` (what its worker's engine said),
-    so tables show it and a resume trains it again; jobs with a record keep it. Returns
-    the numbers of the jobs it recorded."""
-    lost = []
+    so tables show it and a resume trains it again; an interrupted one keeps its record
+    and checkpoint (a resume continues it); finished ones are untouched. Returns the
+    numbers of the jobs left unfinished (the failed and the interrupted)."""
+    unfinished = []
     for spec in specs:
-        if rundir.read_result(spec.run_dir) is not None:
+        record = rundir.read_result(spec.run_dir)
+        if record is None:
+            run = start_run(spec.cfg, spec.run_dir, spec.overrides, label(spec, total))
+            if isinstance(run, Run):
+                run.record.update(spec.record)
+                finish_run(run, error=error)
+        elif record.get("status") != rundir.INTERRUPTED:
             continue
-        run = start_run(spec.cfg, spec.run_dir, spec.overrides, label(spec, total))
-        if isinstance(run, Run):
-            run.record.update(spec.record)
-            finish_run(run, error=error)
-            lost.append(spec.index)
-    return lost
+        unfinished.append(spec.index)
+    return unfinished
 
 
 def within_memory(stack: list[Run]) -> list[list[Run]]:
