@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A one-node SLURM on this machine, for the cluster tests and benchmark (as root):
 # Debian's slurm-wlm and munge, one node with this machine's CPUs and memory in one
-# partition, accounting off. Safe to run again: it starts only what is not running.
+# partition, accounting off; a job that asks no memory gets its CPUs' share (as on most
+# clusters), not the whole node. Safe to run again: it starts only what is not running.
 # Prints the partition's line of `sinfo` once the node is idle.
 set -euo pipefail
 
@@ -41,6 +42,7 @@ JobCompType=jobcomp/none
 ReturnToService=2
 MinJobAge=300
 KillWait=30
+DefMemPerCPU=$((memory_mb / cpus))
 NodeName=$host CPUs=$cpus RealMemory=$memory_mb State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
@@ -51,7 +53,11 @@ fi
 chown -R munge:munge /etc/munge /run/munge /var/lib/munge /var/log/munge 2>/dev/null || true
 chmod 400 /etc/munge/munge.key
 pgrep -x munged > /dev/null || runuser -u munge -- /usr/sbin/munged
-pgrep -x slurmctld > /dev/null || /usr/sbin/slurmctld
+if pgrep -x slurmctld > /dev/null; then
+    scontrol reconfigure  # already running: read the new slurm.conf
+else
+    /usr/sbin/slurmctld
+fi
 pgrep -x slurmd > /dev/null || /usr/sbin/slurmd
 
 for _ in $(seq 60); do

@@ -156,7 +156,8 @@ def squeue() -> dict[str, str]:
     return {line.split()[0]: line.split(maxsplit=1)[1] for line in out.splitlines()}
 
 
-def test_a_slurm_array_of_stacks_writes_the_in_process_sweep_through_two_requeues(workdir):
+def test_a_slurm_array_of_stacks_writes_the_in_process_sweep_through_two_requeues(workdir,
+                                                                                   capsys):
     """Task 0 gets submitit's preemption signal (SIGUSR2: what ``--signal`` sends before a
     time limit) and requeues itself; task 1 is requeued by the scheduler (``scontrol
     requeue``: SIGTERM). Both keep checkpoints and continue; SLURM holds a requeued job
@@ -184,9 +185,15 @@ def test_a_slurm_array_of_stacks_writes_the_in_process_sweep_through_two_requeue
 
     thread = threading.Thread(target=preempt_and_requeue)
     thread.start()
+    capsys.readouterr()
     code, _ = sweep(workdir, *LONG, "hydra.launcher.executor=submitit", CHUNKS, name="slurm")
     thread.join()
     assert code == 0 and events
+    progress = [line for line in capsys.readouterr().err.splitlines()
+                if line.startswith("sweepnet: stack tasks done")]
+    assert re.match(r"sweepnet: stack tasks done 0/2 \(2 running, 0 queued, 0 job\(s\) failed, ",
+                    progress[0])  # the first line, two seconds in
+    assert progress[-1].startswith("sweepnet: stack tasks done 2/2 (")
     logs = "".join(job_log(sweep_dir, j) for j in range(4))
     assert logs.count("interrupted after") >= 2 and logs.count("continues from epoch") >= 2
     assert_same_sweep(reference, sweep_dir)
