@@ -336,4 +336,5 @@ def test_a_search_refuses_a_distributed_executor(workdir, capsys):
                  "hydra.sweeper.n_trials=2", "hydra.launcher.executor=ray",
                  f"hydra.sweep.dir={workdir / 's'}"])
     assert code == 2
-    assert "hydra.launcher.executor=submitit or ray runs grid sweeps" in capsys.readouterr().err
+    assert "hydra.launcher.executor=ray: a search (hydra/sweeper=search) trains its trials on " \
+        "this machine" in capsys.readouterr().err

@@ -33,7 +33,7 @@ from .. import rundir
 from .._allocator import keep_heap_padding
 from . import checks, pipeline
 from .build import ConfigError
-from .executors import InProcess, JobsNotRun, Workers, executor_for
+from .executors import JobsNotRun, executor_for
 from .hydra_api import to_yaml
 from .observers import EpochLog, Observer, StopAtEpochEnd, TrainingProgress
 from .plan import Plan, plan
@@ -208,9 +208,6 @@ def _single(checked: Plan, stop: StopAtEpochEnd) -> int:
 def _sweep(checked: Plan, stop: StopAtEpochEnd) -> None:
     sweep_dir = checked.sweep_dir
     executor = executor_for(checked)  # its options checked before anything is written
-    if checked.search is not None and not isinstance(executor, (Workers, InProcess)):
-        raise ConfigError("a search (hydra/sweeper=search) trains its trials on this machine; "
-                          "hydra.launcher.executor=submitit or ray runs grid sweeps")
     with rundir.lock(sweep_dir):
         try:  # checked again under the lock: another sweep may have written meanwhile
             if checked.search is None:

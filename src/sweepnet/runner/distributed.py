@@ -133,10 +133,13 @@ class Distributed:
         units = chunks(plan.jobs, self.parts or len(plan.jobs), self.min_models)
         tasks = [StackTask([spec.without_experiment() for spec in unit], plan.start_dir,
                            len(plan.jobs), self.threads) for unit in units]
-        handles = self.engine.submit(tasks, plan)
-        log.info(f"{len(tasks)} stack task(s) of {len(plan.jobs)} jobs submitted to "
-                 f"{self.engine.describe()}")
-        outcomes = self._watch(handles, units, stop)
+        try:
+            handles = self.engine.submit(tasks, plan)
+            log.info(f"{len(tasks)} stack task(s) of {len(plan.jobs)} jobs submitted to "
+                     f"{self.engine.describe()}")
+            outcomes = self._watch(handles, units, stop)
+        finally:
+            self.engine.close()  # a local Ray cluster it started stops here
         lost: dict[int, BaseException] = {}
         for unit, (error, _) in zip(units, outcomes):
             if error is not None and stop.requested is None:  # stopped: each kept its runs
@@ -145,7 +148,6 @@ class Distributed:
                           f"them: {error}")
                 for index in pipeline.record_lost(unit, error, len(plan.jobs)):
                     lost[index] = error
-        self.engine.close()
         if stop.requested is not None:
             raise stop.requested
         if lost:
@@ -162,9 +164,9 @@ class Distributed:
             for i, state in enumerate(states):
                 if state == "done" and outcomes[i] is None:
                     outcomes[i] = self.engine.outcome(handles[i])
-                    records = outcomes[i][1] or []
-                    failed += sum(r.get("status") == rundir.FAILED for r in records)
-                    failed += outcomes[i][0] is not None and not records
+                    error, records = outcomes[i]
+                    failed += len(units[i]) if error is not None else \
+                        sum(r.get("status") == rundir.FAILED for r in records)
             done = sum(outcome is not None for outcome in outcomes)
             progress.update(done, f"{states.count('running')} running, "
                                   f"{states.count('queued')} queued, {failed} job(s) failed")
@@ -323,7 +325,7 @@ class Ray:
     def __init__(self, options) -> None:
         self.address = options.get("address")
         self.started = False
-        self.submitted_at = 0.0
+        self.submitted_at, self.tasks = 0.0, []
 
     def describe(self) -> str:
         import ray
@@ -355,8 +357,7 @@ class Ray:
             self.started = True
         remote = ray.remote(num_cpus=tasks[0].threads if tasks else 1, max_retries=0)(
             run_stack_task)
-        self.submitted_at = time.time()
-        self.units = tasks
+        self.submitted_at, self.tasks = time.time(), tasks
         return [remote.remote(task) for task in tasks]
 
     def states(self, refs) -> list[str]:
@@ -365,7 +366,7 @@ class Ray:
         ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=0)
         ready = set(ready)
         return ["done" if ref in ready else "running" if _started(task, self.submitted_at)
-                else "queued" for ref, task in zip(refs, self.units)]
+                else "queued" for ref, task in zip(refs, self.tasks)]
 
     def outcome(self, ref) -> tuple:
         import ray

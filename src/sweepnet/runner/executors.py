@@ -320,6 +320,10 @@ def executor_for(plan: Plan):
     workers = None if workers in (None, "auto") else int(workers)
     min_models = int(options.get("min_models_per_worker", 32))
     if name != "local":
+        if plan.search is not None:
+            raise ConfigError(f"hydra.launcher.executor={name}: a search (hydra/sweeper=search) "
+                              f"trains its trials on this machine; submitit and ray run grid "
+                              f"sweeps")
         from .distributed import Distributed, engine_for
 
         return Distributed(engine_for(options), workers, min_models,
