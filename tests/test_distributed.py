@@ -25,8 +25,9 @@ from sweepnet.runner.app import main
 from test_runner import assert_same_sweep, sweep
 
 REQUIRED = os.environ.get("SWEEPNET_REQUIRE_CLUSTER") == "1"
+# a resolver of sweepnet's presets (registered in every task too): 16 and 8 epochs
 ARGS = ["optimizer.lr=0.5,1", "seed=0,1,2", "model.hidden=[4],[8]", "trainer.batch_size=32",
-        "trainer.epochs=15"]
+        "trainer.epochs='${epochs_for_budget:8,${optimizer.lr}}'"]
 CHUNKS = "hydra.launcher.min_models_per_worker=2"  # stacks of 6 cut into 3 tasks
 #: long enough to be signalled mid-training, short enough for the suite
 LONG = ["optimizer.lr=0.5,1", "seed=0,1", "trainer.epochs=15000"]

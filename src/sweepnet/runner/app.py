@@ -42,23 +42,6 @@ from .signals import Terminated, stop_at_epoch_end
 log = logging.getLogger("sweepnet")
 
 
-def epochs_for_budget(budget, lr) -> int:
-    """``round(budget / lr)`` epochs: the same ``lr * epochs`` for every learning rate."""
-    try:
-        ok = float(lr) > 0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"the epoch budget needs a positive optimizer.lr, got {lr!r}")
-    return max(1, round(float(budget) / float(lr)))
-
-
-def register_resolvers() -> None:
-    """The config resolvers sweepnet's presets use (also needed to reload a run's config)."""
-    OmegaConf.register_new_resolver("epochs_for_budget", epochs_for_budget, replace=True)
-
-
-register_resolvers()
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base=None)

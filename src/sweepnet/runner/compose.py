@@ -18,10 +18,30 @@ from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from .build import ConfigError
 from .hydra_api import apply_overrides
+
+
+def epochs_for_budget(budget, lr) -> int:
+    """``round(budget / lr)`` epochs: the same ``lr * epochs`` for every learning rate."""
+    try:
+        ok = float(lr) > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"the epoch budget needs a positive optimizer.lr, got {lr!r}")
+    return max(1, round(float(budget) / float(lr)))
+
+
+def register_resolvers() -> None:
+    """The config resolvers sweepnet's presets use, registered in every process that
+    composes or builds a job's config (the command's, a worker's, a cluster task's)."""
+    OmegaConf.register_new_resolver("epochs_for_budget", epochs_for_budget, replace=True)
+
+
+register_resolvers()
 
 
 @functools.cache
