@@ -193,7 +193,7 @@ class Submitit:
 
     def __init__(self, options) -> None:
         self.options = options
-        self.cluster = str(options.get("cluster") or "slurm")
+        self.cluster = str(options.cluster)
         if self.cluster not in ("slurm", "local"):
             raise ConfigError(f"hydra.launcher.cluster={self.cluster}: submitit runs on "
                               f"'slurm' or 'local' (processes on this machine)")
@@ -215,22 +215,21 @@ class Submitit:
         import submitit
 
         o = self.options
-        folder = str(o.get("submitit_folder") or plan.sweep_dir / ".submitit" / "%j")
-        requeues = {"slurm_max_num_timeout": int(o.get("max_num_timeout", 3))} \
-            if self.cluster == "slurm" else {}
+        folder = str(o.submitit_folder or plan.sweep_dir / ".submitit" / "%j")
+        requeues = {"slurm_max_num_timeout": o.max_num_timeout} if self.cluster == "slurm" \
+            else {}
         executor = submitit.AutoExecutor(folder=folder, cluster=self.cluster, **requeues)
-        parameters = {"timeout_min": int(o.get("timeout_min", 60)),
-                      "cpus_per_task": int(o.get("cpus_per_task") or 1),
+        parameters = {"timeout_min": o.timeout_min, "cpus_per_task": o.cpus_per_task,
                       "name": "sweepnet"}
-        if o.get("mem_gb") is not None:
+        if o.mem_gb is not None:
             parameters["mem_gb"] = o.mem_gb
         if self.cluster == "slurm":
             for key in ("partition", "account", "qos"):
-                if o.get(key) is not None:
+                if o[key] is not None:
                     parameters[f"slurm_{key}"] = str(o[key])
-            parameters["slurm_array_parallelism"] = int(o.get("array_parallelism", 256))
-            parameters["slurm_signal_delay_s"] = int(o.get("signal_delay_s", 120))
-            extra = dict(o.get("additional_parameters") or {})
+            parameters["slurm_array_parallelism"] = o.array_parallelism
+            parameters["slurm_signal_delay_s"] = o.signal_delay_s
+            extra = dict(o.additional_parameters or {})
             if extra:
                 parameters["slurm_additional_parameters"] = extra
         executor.update_parameters(**parameters)
@@ -323,7 +322,7 @@ class Ray:
     poll_s = 0.5
 
     def __init__(self, options) -> None:
-        self.address = options.get("address")
+        self.address = options.address
         self.started = False
         self.submitted_at, self.tasks = 0.0, []
 
@@ -409,7 +408,7 @@ def _started(task: StackTask, since: float) -> bool:
     """Whether a task has claimed one of its jobs' directories since ``since``."""
     for spec in task.jobs:
         with contextlib.suppress(OSError):
-            if (Path(spec.run_dir) / ".hydra" / "overrides.yaml").stat().st_mtime >= since:
+            if (Path(spec.run_dir) / rundir.HYDRA_DIR / "overrides.yaml").stat().st_mtime >= since:
                 return True
     return False
 
@@ -418,7 +417,7 @@ def engine_for(options):
     """The engine ``hydra.launcher.executor`` names, its package checked first."""
     import importlib.util
 
-    name = str(options.get("executor"))
+    name = str(options.executor)
     module, extra = ENGINES[name]
     if importlib.util.find_spec(module) is None:
         raise ConfigError(f"hydra.launcher.executor={name} needs the {module} package: "

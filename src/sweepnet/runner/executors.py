@@ -312,13 +312,12 @@ def executor_for(plan: Plan):
     if plan.launcher != "stacked":
         return HydraLauncher()
     options = plan.root.hydra.launcher
-    name = str(options.get("executor") or "local")
+    name = str(options.executor)
     if name not in EXECUTORS:
         raise ConfigError(f"hydra.launcher.executor={name}: not an executor; the executors "
                           f"are {', '.join(EXECUTORS)}")
-    workers = options.get("workers")
-    workers = None if workers in (None, "auto") else int(workers)
-    min_models = int(options.get("min_models_per_worker", 32))
+    workers = None if options.workers in (None, "auto") else int(options.workers)
+    min_models = options.min_models_per_worker
     if name != "local":
         if plan.search is not None:
             raise ConfigError(f"hydra.launcher.executor={name}: a search (hydra/sweeper=search) "
@@ -326,6 +325,5 @@ def executor_for(plan: Plan):
                               f"sweeps")
         from .distributed import Distributed, engine_for
 
-        return Distributed(engine_for(options), workers, min_models,
-                           int(options.get("cpus_per_task") or 1))
+        return Distributed(engine_for(options), workers, min_models, options.cpus_per_task)
     return Workers(available_cores() if workers is None else workers, min_models)
