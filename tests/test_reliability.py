@@ -282,6 +282,19 @@ def test_ctrl_c_while_starting_is_a_line_not_a_traceback(tmp_path, delay):
     assert "Traceback" not in err and "interrupted" in err, err
 
 
+def test_ctrl_c_anywhere_in_the_checks_is_an_interrupt_not_an_error(workdir, capsys):
+    """Raised inside Hydra or OmegaConf, an interrupt could surface as another error
+    (an ``AttributeError`` from a half-made config): it must stay an interrupt."""
+    for delay in np.linspace(0.05, 0.65, 13):  # from just after the timer starts
+        timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        status = main(["-m", "optimizer.lr=1,2,3", "dataset=moons,digits",
+                       "trainer.epochs=100000", f"hydra.sweep.dir=s{delay:.2f}"])
+        timer.join()
+        err = capsys.readouterr().err
+        assert status == 130 and "error" not in err, (delay, err)
+
+
 # --------------------------------------------------------------------------- the Python API
 
 def test_sweeps_from_threads_are_the_sweeps_of_the_main_thread(workdir):

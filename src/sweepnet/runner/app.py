@@ -37,7 +37,7 @@ from .executors import JobsNotRun, executor_for
 from .hydra_api import to_yaml
 from .observers import EpochLog, Observer, StopAtEpochEnd, TrainingProgress
 from .plan import Plan, plan
-from .signals import Terminated, stop_at_epoch_end
+from .signals import Terminated, between_library_calls, stop_at_epoch_end
 
 log = logging.getLogger("sweepnet")
 
@@ -107,8 +107,9 @@ def execute(argv: list[str]) -> tuple[int, Path | None]:
     keep_heap_padding()  # an explicit, documented process setting of the command
     command = parse(argv)
     try:
-        checked = plan(command.overrides, command.multirun, command.config_dir,
-                       command.config_name)
+        with between_library_calls():  # an interrupt never leaves Hydra's objects half-made
+            checked = plan(command.overrides, command.multirun, command.config_dir,
+                           command.config_name)
     except OSError as error:  # reading configs or data: nothing ran yet
         raise ConfigError(checks.os_error(error)) from None
     return run(checked), checked.sweep_dir

@@ -5,16 +5,26 @@ scheduler sends) asks the training to stop where every run's state is whole:
 :class:`~sweepnet.runner.observers.StopAtEpochEnd` raises it at the end of the
 epoch, or before the next stack starts, and the pipeline then writes each run's
 epochs, weights and checkpoint. A second one stops at once.
+
+Before training (composing and checking a sweep's jobs) nothing is written, so
+an interrupt stops at once too, but only where sweepnet's own code runs:
+raised inside Hydra or OmegaConf, it could leave their objects half-changed
+and surface as an unrelated error (:class:`between_library_calls`).
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from .observers import StopAtEpochEnd
+
+PACKAGE = str(Path(__file__).resolve().parents[1])  # sweepnet's own source files
+RECHECK_S = 0.05  # how often a held interrupt looks for sweepnet's code again
 
 
 class Terminated(KeyboardInterrupt):
@@ -49,3 +59,51 @@ def stop_at_epoch_end(stop: StopAtEpochEnd, preempt: int | None = None) -> Itera
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+
+def _depth(frame) -> int:
+    depth = 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+class between_library_calls:  # noqa: N801 - a context manager, named like contextlib's
+    """While inside, SIGINT and SIGTERM raise (``KeyboardInterrupt``, :class:`Terminated`)
+    as soon as the code running is sweepnet's own: every frame entered since the
+    ``with`` is in sweepnet's package. Otherwise (inside Hydra, OmegaConf, pandas,
+    a file read) the interrupt is held, looked for again every ``RECHECK_S``
+    seconds (SIGALRM), and raised at the latest when the ``with`` ends."""
+
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)
+
+    def __enter__(self) -> None:
+        self.held: list[KeyboardInterrupt] = []
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():
+            self.base = _depth(sys._getframe(1))  # the frame of the ``with``
+            self.previous = {s: signal.signal(s, self._request) for s in self.signals}
+
+    def _ours(self, frame) -> bool:
+        for _ in range(_depth(frame) - self.base):
+            if not frame.f_code.co_filename.startswith(PACKAGE):
+                return False
+            frame = frame.f_back
+        return True
+
+    def _request(self, signum, frame) -> None:
+        if signum != signal.SIGALRM:
+            self.held[:] = [Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()]
+        if self.held and self._ours(frame):
+            raise self.held.pop()
+        if self.held:
+            signal.setitimer(signal.ITIMER_REAL, RECHECK_S)
+
+    def __exit__(self, *exc) -> None:
+        if self.previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            for signum, handler in self.previous.items():
+                signal.signal(signum, handler)
+        if self.held:
+            raise self.held.pop()
