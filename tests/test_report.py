@@ -3,7 +3,7 @@
 import pytest
 
 from sweepnet.analysis import report as report_module
-from sweepnet.analysis.report import PlotTask, _draw_all
+from sweepnet.analysis.report import PlotTask, draw_all
 
 
 def write(text, path):
@@ -23,7 +23,7 @@ def tasks():
 def test_every_figure_is_drawn_once_and_a_failing_one_is_left_out(tmp_path, monkeypatch, fork):
     monkeypatch.setattr(report_module, "_can_fork", lambda: fork)
     calls = []
-    files = _draw_all(tmp_path, tasks(), lambda: calls.append("tables"))
+    files = draw_all(tmp_path, tasks(), lambda: calls.append("tables"))
     assert calls == ["tables"]  # the other work runs once, in this process
     assert [f.name for f in files] == [f"fig{i}.txt" for i in range(5)]
     assert [(tmp_path / f"fig{i}.txt").read_text() for i in range(5)] == [

@@ -56,6 +56,7 @@ class Results:
     #: runs left out of the frames because their files do not check out, by job name:
     #: what is wrong (see :func:`sweepnet.rundir.check_run`); "no directory" for a gap
     problems: dict[str, str] = field(default_factory=dict)
+    command: str = ""  # the command that writes it again (see command())
 
 
 def swept_parameters(overrides: list[list[str]]) -> tuple[list[str], list[dict]]:
@@ -97,6 +98,35 @@ def _summary_row(job, swept: dict, record: dict) -> dict:
     if "trial" in record:  # a search's run (sweepnet.runner.search)
         row.update(trial=record["trial"], state=SEARCH_STATES.get(record["status"], "failed"))
     return row
+
+
+def command(path: Path, overrides: list[list[str]], is_sweep: bool) -> str:
+    """The ``sweepnet`` command that writes this run or sweep again, from each job's
+    overrides (as typed): the overrides every job shares, then each swept key with its
+    values in the order the jobs ran (a grid: Hydra's product of them), then the
+    directory. Hydra's own overrides of a sweep (a launcher, a sweeper) come from
+    its ``multirun.yaml``."""
+    import shlex
+
+    if not is_sweep:
+        return shlex.join(["sweepnet", *(overrides[0] if overrides else []),
+                           f"hydra.run.dir={path}"])
+    hydra = ((rundir.sweep_config(path).get("hydra") or {}).get("overrides") or {})
+    words = ["sweepnet", "-m", *(o for o in hydra.get("hydra") or []
+                                 if not o.startswith("hydra.sweep.dir="))]
+    values: dict[str, list[str]] = {}
+    for job in overrides:
+        for override in job:
+            key, _, value = override.partition("=")
+            values.setdefault(key, [])
+            if value not in values[key]:
+                values[key].append(value)
+    shared = [key for key, seen in values.items()
+              if len(seen) == 1 and all(any(o.partition("=")[0] == key for o in job)
+                                        for job in overrides)]
+    words += [f"{key}={values[key][0]}" for key in shared]
+    words += [f"{key}={','.join(seen)}" for key, seen in values.items() if key not in shared]
+    return shlex.join([*words, f"hydra.sweep.dir={path}"])
 
 
 def _neither(path: Path) -> str:
@@ -159,7 +189,9 @@ def load(path: str | Path, allow_empty: bool = False) -> Results:
     if not summary.empty and summary["error"].isna().all():
         summary = summary.drop(columns="error")
     history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame()
-    return Results(history, summary, keys, path, is_sweep, missing, problems)
+    typed = [record.get("overrides") or [] for _, record, _ in runs]
+    return Results(history, summary, keys, path, is_sweep, missing, problems,
+                   command(path, typed, is_sweep))
 
 
 def _empty(path: Path, is_sweep: bool, missing: list[str], problems: dict[str, str]) -> str:

@@ -50,6 +50,8 @@ SWEEP_TABLES = (SWEEP_HISTORY, SWEEP_SUMMARY, SWEEP_GROUPS, SWEEP_PLATEAUS)
 HYDRA_DIR = ".hydra"
 #: the first file of a directory sweepnet writes: "run" or "sweep"; and a sweep's lock
 MARKER, LOCK = ".sweepnet", ".sweepnet.lock"
+#: a run's or sweep's web page (sweepnet.analysis.html), and the page listing a folder's
+REPORT_PAGE, INDEX_PAGE = "report.html", "index.html"
 RUN, SWEEP = "run", "sweep"
 KINDS = (RUN, SWEEP)
 
@@ -458,8 +460,8 @@ def saved_config(run_dir: Path) -> dict:
 
 
 __all__ = [
-    "CHECKPOINT", "DIVERGED", "FAILED", "HISTORY", "INTERRUPTED", "MODEL", "OK", "PRUNED",
-    "METRICS", "MULTIRUN", "RESULT", "RUN", "SEARCH_STUDY", "SEARCH_TRIALS",
+    "CHECKPOINT", "DIVERGED", "FAILED", "HISTORY", "INDEX_PAGE", "INTERRUPTED", "MODEL", "OK", "PRUNED",
+    "METRICS", "MULTIRUN", "REPORT_PAGE", "RESULT", "RUN", "SEARCH_STUDY", "SEARCH_TRIALS",
     "SNAPSHOTS", "STATUSES",
     "SURFACE", "SWEEP", "SWEEP_GROUPS", "SWEEP_HISTORY", "SWEEP_PLATEAUS", "SWEEP_SUMMARY",
     "SWEEP_TABLES", "DirectoryBusy", "check_run", "claim", "clean_overrides", "clean_value",

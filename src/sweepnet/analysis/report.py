@@ -1,6 +1,8 @@
-"""Rebuild a run's or a sweep's tables and plots from what is on disk.
+"""Rebuild a run's or a sweep's tables, plots and page from what is on disk.
 
-    sweepnet-report PATH [--svg] [--log] [--x P] [--hue P] [--col P] [--replicates P ...]
+    sweepnet-report PATH [--open] [--svg] [--log] [--x P] [--hue P] [--col P]
+                    [--replicates P ...]
+    sweepnet-report --index DIR [--open]
 
 Works on finished and partial sweeps: jobs without a ``result.json`` yet are
 listed as unfinished, not fatal. Nothing here rebuilds an experiment: every
@@ -70,7 +72,7 @@ def _can_fork() -> bool:
             and (os.cpu_count() or 1) > 1 and threading.active_count() == 1)
 
 
-def _draw_all(path: Path, figures: list[PlotTask], also: Callable[[], None]) -> list[Path]:
+def draw_all(path: Path, figures: list[PlotTask], also: Callable[[], None]) -> list[Path]:
     """Draw ``figures`` into ``path`` while ``also()`` runs; return the files written.
 
     On a machine with two cores a forked child draws about half of the
@@ -303,9 +305,19 @@ def _write(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool) -> Report:
         if sweep.is_sweep:
             tables.extend(_write_tables(sweep))
 
-    drawn = _draw_all(sweep.path, figures, write_tables)
-    done.files = tables + drawn
+    drawn = draw_all(sweep.path, figures, write_tables)
+    done.files = tables + drawn + [write_page(sweep, drawn)]
     return done
+
+
+def write_page(sweep: Sweep, figures: list[Path]) -> Path:
+    """Write the directory's ``report.html`` (:mod:`.report_page`) showing ``figures``."""
+    from .report_page import run_page, sweep_page
+
+    text = (sweep_page if sweep.is_sweep else run_page)(sweep, figures, verdict_lines(sweep))
+    target = sweep.path / rundir.REPORT_PAGE
+    rundir.write_atomic(target, lambda path: path.write_text(text, encoding="utf-8"))
+    return target
 
 
 def report_options(cfg) -> dict:
@@ -429,10 +441,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``sweepnet-report``."""
     parser = argparse.ArgumentParser(
         prog="sweepnet-report",
-        description="Rebuild the tables and plots of a sweepnet run or sweep directory "
-                    "from what is on disk, and print its summary. Options left out keep "
-                    "the sweep's own report settings.")
-    parser.add_argument("path", type=Path, help="a run directory or a sweep directory")
+        description="Rebuild the tables, plots and report.html of a sweepnet run or sweep "
+                    "directory from what is on disk, and print its summary; or, with "
+                    "--index, list every run and sweep under a folder in its index.html. "
+                    "Options left out keep the sweep's own report settings.")
+    parser.add_argument("path", type=Path, nargs="?",
+                        help="a run directory or a sweep directory")
+    parser.add_argument("--index", type=Path, metavar="DIR",
+                        help="write DIR/index.html listing every run and sweep under DIR")
+    parser.add_argument("--open", action="store_true",
+                        help="open the page written in the web browser")
     parser.add_argument("--svg", action="store_true", help="write SVG instead of PNG plots")
     parser.add_argument("--log", action="store_true", help="log scale for the loss axis")
     parser.add_argument("--no-boundaries", action="store_true",
@@ -443,9 +461,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicates", nargs="+",
                         help="replicate parameters, aggregated (default: seed dataset.seed)")
     args = parser.parse_args(argv)
-    if not args.path.is_dir():
-        print(f"sweepnet-report: error: no directory at {args.path.resolve()}", file=sys.stderr)
+    if (args.path is None) == (args.index is None):
+        parser.error("give a run or sweep directory, or --index DIR (one of the two)")
+    where = args.path if args.index is None else args.index
+    if not where.is_dir():
+        print(f"sweepnet-report: error: no directory at {where.resolve()}", file=sys.stderr)
         return 2
+    if args.index is not None:
+        from .index import write_index
+
+        page = write_index(args.index)
+        print(f"wrote {page}")
+        return open_page(page) if args.open else 0
+    status, page = _report_directory(args)
+    return open_page(page) if args.open and page is not None and status == 0 else status
+
+
+def open_page(page: Path) -> int:
+    """Show ``page`` in the user's web browser (0), or say where it is (1)."""
+    import webbrowser
+
+    if webbrowser.open(page.resolve().as_uri()):
+        return 0
+    print(f"sweepnet-report: no web browser found here: open {page.resolve().as_uri()}",
+          file=sys.stderr)
+    return 1
+
+
+def _report_directory(args) -> tuple[int, Path | None]:
+    """``sweepnet-report PATH``: the exit status and the page written (None: none)."""
+    from .index import refresh_outputs
+
     options = saved_options(args.path)
     options.update({k: v for k, v in (("x", args.x), ("hue", args.hue), ("col", args.col),
                                       ("replicates", args.replicates)) if v is not None})
@@ -457,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         done = report(args.path, **options)
     except ValueError as error:
         print(f"sweepnet-report: error: {error}", file=sys.stderr)
-        return 2
+        return 2, None
     sweep = done.sweep
     if done.busy:
         print(f"sweepnet-report: a sweep is writing into {args.path}: nothing written (its "
@@ -469,15 +515,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sweepnet-report: no finished run under {args.path}"
               + (f" ({len(sweep.missing)} unfinished)" if sweep.missing else ""),
               file=sys.stderr)
-        return 1
+        return 1, None
     print(summary_text(sweep))
     if sweep.missing:
         print(f"\nunfinished (no result.json yet): {', '.join(sweep.missing)}")
     for line in problem_lines(sweep):
         print(line)
-    if not done.busy:
-        print(f"\nwrote {args.path}: {', '.join(f.name for f in done.files)}")
-    return 0
+    if done.busy:
+        return 0, None
+    print(f"\nwrote {args.path}: {', '.join(f.name for f in done.files)}")
+    refresh_outputs(args.path)
+    return 0, args.path / rundir.REPORT_PAGE
 
 
 if __name__ == "__main__":

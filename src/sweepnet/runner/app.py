@@ -186,6 +186,7 @@ def _single(checked: Plan, stop: StopAtEpochEnd) -> int:
             log.warning(f"plots for {spec.run_dir} failed: {type(error).__name__}: {error}")
         else:
             log.info(f"wrote {spec.run_dir}: {', '.join(f.name for f in files)}")
+            _share(spec.run_dir, spec.cfg)
     return 0
 
 
@@ -258,6 +259,21 @@ def _report_sweep(checked: Plan) -> None:
     log.info(f"sweep summary:\n{summary_text(done.sweep)}")
     log.info(f"wrote {sweep_dir} in {time.perf_counter() - start:.2f} s: "
              f"{', '.join(f.name for f in done.files)}")
+    _share(sweep_dir, checked.root)
+
+
+def _share(path: Path, cfg: DictConfig) -> None:
+    """After a run's or sweep's report: the index of the ``outputs`` folder it lies under.
+    A failure here is a warning: the results are written."""
+    from ..analysis.index import refresh_outputs
+
+    try:
+        index = refresh_outputs(path)
+    except OSError as error:
+        log.warning(f"the index of the outputs folder was not refreshed: {error}")
+    else:
+        if index is not None:
+            log.info(f"all runs and sweeps: {index}")
 
 
 def _interrupted(checked: Plan, what: str) -> None:
