@@ -101,19 +101,33 @@ def _summary_row(job, swept: dict, record: dict) -> dict:
 
 
 def command(path: Path, overrides: list[list[str]], is_sweep: bool) -> str:
-    """The ``sweepnet`` command that writes this run or sweep again, from each job's
-    overrides (as typed): the overrides every job shares, then each swept key with its
-    values in the order the jobs ran (a grid: Hydra's product of them), then the
-    directory. Hydra's own overrides of a sweep (a launcher, a sweeper) come from
-    its ``multirun.yaml``."""
+    """The ``sweepnet`` command that writes this run or sweep again.
+
+    A sweep's is read from its ``multirun.yaml`` (the overrides as typed, as
+    Hydra records them; a preset's sweep is in the preset); for a sweep written
+    before sweepnet recorded them there (swept keys missing), it is rebuilt from
+    the jobs' ``overrides``: those every job shares, then each swept key with its
+    values in the order the jobs ran. A run's is its overrides.
+    """
     import shlex
 
     if not is_sweep:
         return shlex.join(["sweepnet", *(overrides[0] if overrides else []),
                            f"hydra.run.dir={path}"])
-    hydra = ((rundir.sweep_config(path).get("hydra") or {}).get("overrides") or {})
-    words = ["sweepnet", "-m", *(o for o in hydra.get("hydra") or []
-                                 if not o.startswith("hydra.sweep.dir="))]
+    config = rundir.sweep_config(path).get("hydra") or {}
+    recorded = config.get("overrides") or {}
+    hydra = [o for o in recorded.get("hydra") or [] if not o.startswith("hydra.sweep.dir=")]
+    task = list(recorded.get("task") or [])
+    swept, _ = swept_parameters(overrides)
+    typed = {o.partition("=")[0].lstrip("+~") for o in task}
+    typed |= set((config.get("sweeper") or {}).get("params") or {})  # a preset's sweep
+    if not set(swept) <= typed:
+        task = _grid(overrides)
+    return shlex.join(["sweepnet", "-m", *hydra, *task, f"hydra.sweep.dir={path}"])
+
+
+def _grid(overrides: list[list[str]]) -> list[str]:
+    """The overrides of a grid that gives these jobs: shared ones, then swept ones."""
     values: dict[str, list[str]] = {}
     for job in overrides:
         for override in job:
@@ -124,9 +138,8 @@ def command(path: Path, overrides: list[list[str]], is_sweep: bool) -> str:
     shared = [key for key, seen in values.items()
               if len(seen) == 1 and all(any(o.partition("=")[0] == key for o in job)
                                         for job in overrides)]
-    words += [f"{key}={values[key][0]}" for key in shared]
-    words += [f"{key}={','.join(seen)}" for key, seen in values.items() if key not in shared]
-    return shlex.join([*words, f"hydra.sweep.dir={path}"])
+    return [f"{key}={values[key][0]}" for key in shared] + [
+        f"{key}={','.join(seen)}" for key, seen in values.items() if key not in shared]
 
 
 def _neither(path: Path) -> str:

@@ -95,8 +95,8 @@ def _figures(sweeps: dict[str, Sweep], summary: pd.DataFrame, history: pd.DataFr
     from .plots import plot_convergence, plot_curves
 
     number = {(row.sweep, row.job): i for i, row in enumerate(summary.itertuples())}
-    summary = summary.drop(columns="group").assign(job=[number[(s, j)] for s, j in zip(summary["sweep"],
-                                                                 summary["job"])])
+    summary = summary.drop(columns="group").assign(
+        job=[number[(s, j)] for s, j in zip(summary["sweep"], summary["job"])])
     known = history.set_index(["sweep", "job"]).index.isin(list(number))
     history = history[known].assign(job=[number[(s, j)] for s, j in zip(
         history.loc[known, "sweep"], history.loc[known, "job"])])
@@ -189,9 +189,9 @@ def write_page(done: Comparison, out: Path, figures: list[Path]) -> Path:
         f"shared parameter{'s' if len(done.shared) > 1 else ''}: "
         f"{html.escape(', '.join(done.shared))}",
         [html.section("Sweeps", html.table(shown, "each sweep's own report: the links",
-                                           {"sweep": links}, table_id="sweeps"), "sweeps"),
-         html.section("Groups", html.table(done.groups, table_id="groups"), "groups"),
-         html.section("Runs", html.table(done.summary[summary_columns], table_id="runs"),
+                                           {"sweep": links}, table_id="sweeps-table"), "sweeps"),
+         html.section("Groups", html.table(done.groups, table_id="groups-table"), "groups"),
+         html.section("Runs", html.table(done.summary[summary_columns], table_id="runs-table"),
                       "runs"),
          html.section("Figures", html.figures(figures), "figures"),
          html.section("Files", f"<ul>{files}</ul>", "files")])

@@ -95,7 +95,7 @@ def write_index(root: str | Path) -> Path:
         empty = [s for s in (*rundir.STATUSES, "unfinished") if not frame[s].any()]
         frame = frame.drop(columns=empty)  # a status no run has: no column
         body = html.table(frame, "click a column's name to sort", {"directory": links},
-                          table_id="index")
+                          table_id="index-table")
     subtitle = f"{html.escape(root.resolve())} &middot; {len(rows)} runs and sweeps"
     text = html.page(f"sweepnet outputs: {root.resolve().name}", subtitle,
                      [html.section("Runs and sweeps", body, "index")])

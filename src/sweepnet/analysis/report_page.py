@@ -48,7 +48,7 @@ def sweep_page(sweep: Sweep, figures: list[Path], verdicts: list[str]) -> str:
         html.section("Verdicts", html.items(line for line in verdicts if line)
                      + _plateaus(sweep), "verdicts"),
         html.section("Groups", html.table(sweep.groups, "one row per group of replicates",
-                                          table_id="groups")
+                                          table_id="groups-table")
                      if sweep.roles.aggregated and not sweep.groups.empty else "", "groups"),
         html.section("Runs", _runs(sweep), "runs"),
         html.section("Figures", html.figures(figures), "figures"),
@@ -69,7 +69,7 @@ def run_page(sweep: Sweep, figures: list[Path], verdicts: list[str]) -> str:
         html.section("Command", html.pre(sweep.command), "command"),
         html.section("Verdict", html.items(line for line in verdicts if line)
                      + _plateaus(sweep), "verdicts"),
-        html.section("Metrics", html.table(metrics, table_id="metrics"), "metrics"),
+        html.section("Metrics", html.table(metrics, table_id="metrics-table"), "metrics"),
         html.section("Error", html.pre(str(row["error"]))
                      if isinstance(row.get("error"), str) else "", "problems"),
         html.section("Figures", html.figures(figures), "figures"),
@@ -91,7 +91,7 @@ def _swept(sweep: Sweep) -> str:
     if not rows:
         return ""
     return html.table(pd.DataFrame(rows, columns=["swept", "values", "role"]),
-                      table_id="swept")
+                      table_id="swept-table")
 
 
 def _plateaus(sweep: Sweep) -> str:
@@ -101,7 +101,7 @@ def _plateaus(sweep: Sweep) -> str:
                                  how="left")
     columns = ["job", *sweep.parameters] + [c for c in sweep.plateaus if c != "job"]
     return html.table(shown[columns], "plateaus (epochs, loss level, lr × epoch)",
-                      table_id="plateaus")
+                      table_id="plateaus-table")
 
 
 def _runs(sweep: Sweep) -> str:
@@ -113,7 +113,7 @@ def _runs(sweep: Sweep) -> str:
         links.append(f"{job}/{rundir.REPORT_PAGE}" if page.is_file() else f"{job}/")
     note = ("a run's own page: sweepnet-report " + str(sweep.path / "JOB")
             + " (the links lead to it once written, else to the run's files)")
-    return html.table(summary[columns], note, {"job": links}, table_id="runs")
+    return html.table(summary[columns], note, {"job": links}, table_id="runs-table")
 
 
 def _problems(sweep: Sweep) -> str:

@@ -200,7 +200,11 @@ def _sweep(checked: Plan, stop: StopAtEpochEnd) -> None:
             rundir.claim(sweep_dir, rundir.SWEEP)
         except ValueError as error:
             raise ConfigError(str(error)) from None
-        text = to_yaml(OmegaConf.to_container(checked.root, resolve=False))
+        record = OmegaConf.to_container(checked.root, resolve=False, enum_to_str=True)
+        # the overrides as typed, as Hydra's own multirun.yaml has them (sweepnet.results.command)
+        record["hydra"]["overrides"]["hydra"], record["hydra"]["overrides"]["task"] = \
+            checked.typed_overrides
+        text = to_yaml(record)
         rundir.write_atomic(sweep_dir / rundir.MULTIRUN, lambda path: path.write_text(text))
         warm = threading.Thread(target=_import_plots, name="sweepnet-import-plots",
                                 daemon=True)

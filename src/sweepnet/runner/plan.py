@@ -69,6 +69,16 @@ class Plan:
     search: object = None
 
     @property
+    def typed_overrides(self) -> tuple[list[str], list[str]]:
+        """The command's ``hydra.*`` overrides and its task overrides, as typed (sweeps
+        included: ``optimizer.lr=0.1,1``), as Hydra records them in ``multirun.yaml``."""
+        words = [w for i, w in enumerate(self.command) if w != "-m" and not (
+            w in ("--config-dir", "--config-name") or i and self.command[i - 1] in (
+                "--config-dir", "--config-name"))]
+        task = _task(words)
+        return [w for w in words if w not in task], task
+
+    @property
     def sweeper(self) -> str:
         """The name of the sweeper option (``hydra/sweeper=NAME``): ``basic`` (sweepnet
         expands the grid), ``search`` (sweepnet's), or another package's (Hydra's Optuna
