@@ -265,7 +265,7 @@ def _oscillating(loss: np.ndarray, rule: Rule) -> bool:
     steps = np.diff(tail)
     if steps.size < 3 or not np.all(np.isfinite(tail)):
         return False
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # huge finite losses
         correlation = np.corrcoef(steps[1:], steps[:-1])[0, 1]
         amplitude = np.median(np.abs(steps) / np.abs(tail[:-1]))
     return bool(correlation < rule.oscillation_correlation

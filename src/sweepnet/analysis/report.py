@@ -326,11 +326,13 @@ def report_options(cfg) -> dict:
     Raises ``ValueError`` naming the key, the value and what is allowed.
     """
     section = dict(cfg.get("report") or {})
-    unknown = set(section) - {"format", "log_scale", "decision_boundaries", "x", "hue", "col",
-                              "replicates", "snapshots"}  # snapshots: what runs keep (runner)
+    allowed = ["format", "log_scale", "decision_boundaries", "x", "hue", "col", "replicates",
+               "snapshots", *EXPORT_KEYS]  # snapshots: what runs keep (runner)
+    unknown = set(section) - set(allowed)
     if unknown:
-        raise ValueError(f"report: unknown keys {sorted(unknown)}; allowed: format, log_scale, "
-                         f"decision_boundaries, x, hue, col, replicates, snapshots")
+        raise ValueError(f"report: unknown keys {sorted(unknown)}; allowed: "
+                         f"{', '.join(allowed)}")
+    export_options(cfg)
     fmt = section.get("format", "png")
     if fmt not in FORMATS:
         raise ValueError(f"report.format must be one of {FORMATS}, got {fmt!r}")
@@ -354,6 +356,42 @@ def report_options(cfg) -> dict:
             raise ValueError(f"report.{key} must be a list of parameter names, got {value!r}")
         options[key] = None if value is None else list(value)
     return options
+
+
+#: the report keys that say which trackers a run or sweep is written into at its end
+EXPORT_KEYS = ("export", "tensorboard_dir", "mlflow_uri")
+
+
+def export_options(cfg) -> dict[str, str | None]:
+    """``report.export``: each tracker a run or sweep is written into when it ends, with its
+    target (``report.tensorboard_dir``, ``report.mlflow_uri``; None: the default, see
+    :func:`~sweepnet.analysis.trackers.default_target`).
+
+    Raises ``ValueError`` (or ``ImportError`` when the tracker's extra is not
+    installed) naming the key, the value and what is allowed, before anything runs.
+    """
+    from .trackers import TRACKERS, check_target
+
+    section = dict(cfg.get("report") or {})
+    chosen = section.get("export") or []
+    chosen = [chosen] if isinstance(chosen, str) else chosen
+    if not (isinstance(chosen, Sequence) and all(isinstance(t, str) for t in chosen)):
+        raise ValueError(f"report.export must be a list of trackers ({', '.join(TRACKERS)}), "
+                         f"got {chosen!r}")
+    targets = {}
+    for tracker in chosen:
+        key = {"tensorboard": "tensorboard_dir", "mlflow": "mlflow_uri"}.get(tracker)
+        target = section.get(key) if key else None
+        if target is not None and not isinstance(target, str):
+            raise ValueError(f"report.{key} must be a path or null, got {target!r}")
+        try:
+            check_target(tracker, target)
+        except ValueError as error:
+            raise ValueError(f"report.export: {error}") from None
+        except ImportError as error:
+            raise ValueError(f"report.export={tracker}: {error}") from None
+        targets[tracker] = target
+    return targets
 
 
 def problem_lines(sweep: Sweep) -> list[str]:

@@ -267,9 +267,12 @@ def _report_sweep(checked: Plan) -> None:
 
 
 def _share(path: Path, cfg: DictConfig) -> None:
-    """After a run's or sweep's report: the index of the ``outputs`` folder it lies under.
-    A failure here is a warning: the results are written."""
+    """After a run's or sweep's report: the index of the ``outputs`` folder it lies under,
+    and the trackers of ``report.export``. A failure here is a warning: the results are
+    written, and ``sweepnet-export`` writes them into a tracker later."""
     from ..analysis.index import refresh_outputs
+    from ..analysis.report import export_options
+    from ..analysis.trackers import default_target, export
 
     try:
         index = refresh_outputs(path)
@@ -278,6 +281,16 @@ def _share(path: Path, cfg: DictConfig) -> None:
     else:
         if index is not None:
             log.info(f"all runs and sweeps: {index}")
+    for tracker, target in export_options(cfg).items():
+        target = default_target(path, tracker) if target is None else target
+        try:
+            where = export(path, tracker, target)
+        except Exception as error:  # a tracker's failure must not hide the results
+            log.warning(f"not exported to {tracker} ({type(error).__name__}: {error}); the "
+                        f"results are kept: sweepnet-export {tracker} {path} {target}")
+        else:
+            log.info(f"exported to {tracker}: {target}" + ("" if str(where) == str(target)
+                     else f" (run {where})"))
 
 
 def _interrupted(checked: Plan, what: str) -> None:
