@@ -89,6 +89,15 @@ def cell_text(value) -> str:
     return str(value)
 
 
+def file_size(n: float) -> str:
+    """Bytes as read: ``512 B``, ``17.9 kB``, ``3.2 MB``, ``1.4 GB``."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""
+
+
 def _missing(value) -> bool:
     try:
         return bool(pd.isna(value))
@@ -186,5 +195,5 @@ def page(title: str, subtitle: str, sections: Iterable[str]) -> str:
             f"<script>{SCRIPT}</script></body></html>")
 
 
-__all__ = ["badges", "cell_text", "escape", "figure", "figures", "items", "page", "pre",
-           "section", "table"]
+__all__ = ["badges", "cell_text", "escape", "figure", "figures", "file_size", "items", "page",
+           "pre", "section", "table"]

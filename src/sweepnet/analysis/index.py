@@ -3,9 +3,10 @@
 One row per run or sweep directory found under the folder (a sweep's jobs are
 its own, not listed apart): when it last wrote a result, its kind, the command
 that writes it again, how many runs, their statuses, its best result and a link
-to its ``report.html`` (to the directory while it has none). Read from each
-run's ``result.json`` only, so the page is quick to refresh even for hundreds
-of sweeps. The table sorts by any column (newest first at the start).
+to its ``report.html`` (to the directory while it has none), and the disk it
+takes. Read from each run's ``result.json`` (no history, no analysis), so the
+page is quick to refresh even for hundreds of sweeps. The table sorts by any
+column (newest first at the start).
 
 ``sweepnet-report --index DIR`` writes ``DIR/index.html``; every run and sweep
 written under a folder named ``outputs`` (sweepnet's default) refreshes that
@@ -66,6 +67,7 @@ def entry(path: Path, root: Path) -> dict:
         "kind": rundir.SWEEP if is_sweep else rundir.RUN,
         "directory": link + "/",
         "runs": len(run_dirs),
+        "disk_MB": _disk_use(path) / 1e6,
         **{status: counts[status] for status in rundir.STATUSES},
         "unfinished": len(run_dirs) - len(records),
         "best_loss": _best([f.get("loss") for f in finals], min),
@@ -74,6 +76,12 @@ def entry(path: Path, root: Path) -> dict:
         "_href": (f"{link}/{rundir.REPORT_PAGE}" if page.is_file() else f"{link}/"),
         "_when": when,
     }
+
+
+def _disk_use(path: Path) -> int:
+    """The bytes of every file under ``path``."""
+    return sum((Path(where) / name).stat().st_size for where, _, names in os.walk(path)
+               for name in names)
 
 
 def _best(values: list, pick) -> float:

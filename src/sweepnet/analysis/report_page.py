@@ -82,15 +82,19 @@ def run_page(sweep: Sweep, figures: list[Path], verdicts: list[str]) -> str:
 
 
 def _swept(sweep: Sweep) -> str:
-    """What the sweep varied: each swept parameter with its values."""
+    """What the sweep varied (each swept parameter with its values) and kept fixed (the
+    overrides every job shares)."""
     from .groups import ordered_values
 
     rows = [(p, ", ".join(html.cell_text(v) for v in ordered_values(sweep.summary[p])),
-             "replicate (aggregated)" if p in sweep.roles.replicates else "")
+             "swept: replicate (aggregated)" if p in sweep.roles.replicates else "swept")
             for p in sweep.parameters if p in sweep.summary]
+    jobs = [set(str(o).split()) for o in sweep.summary["overrides"]]
+    shared = set.intersection(*jobs) - {"(defaults)"} if jobs else set()
+    rows += [(*o.split("=", 1), "fixed") for o in sorted(shared) if "=" in o]
     if not rows:
         return ""
-    return html.table(pd.DataFrame(rows, columns=["swept", "values", "role"]),
+    return html.table(pd.DataFrame(rows, columns=["parameter", "values", "role"]),
                       table_id="swept-table")
 
 
@@ -135,17 +139,9 @@ def _problems(sweep: Sweep) -> str:
 def _files(path: Path, names: list[str]) -> str:
     present = [n for n in names if (path / n).is_file()]
     lines = [f'<li><a href="{html.escape(n)}">{html.escape(n)}</a> '
-             f'<span class="muted">{_size((path / n).stat().st_size)}</span></li>'
+             f'<span class="muted">{html.file_size((path / n).stat().st_size)}</span></li>'
              for n in present]
     return f"<ul>{''.join(lines)}</ul>" if lines else ""
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "kB", "MB"):
-        if n < 1000 or unit == "MB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return ""
 
 
 __all__ = ["run_page", "status_counts", "sweep_page"]
