@@ -3,6 +3,7 @@ import importlib.util
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,25 @@ def workdir(tmp_path, monkeypatch):
     """An empty directory to run commands in (the current one while the test runs)."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@contextmanager
+def refusing_huge_activations():
+    """A plugin layer ``refuses_huge`` (ReLU that raises on activations beyond 1e6: only a
+    huge learning rate's job fails), registered while inside."""
+    import sweepnet as sn
+
+    @registry.layers.register("refuses_huge")
+    class RefusesHuge(sn.ReLU):
+        def forward(self, x):
+            if np.abs(x).max() > 1e6:
+                raise RuntimeError("activation too large for this plugin")
+            return super().forward(x)
+
+    try:
+        yield
+    finally:
+        registry.layers.unregister("refuses_huge")
 
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plugins" / "sweepnet-swish"

@@ -16,12 +16,11 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 import sweepnet as sn
-from sweepnet import registry
+from conftest import refusing_huge_activations
 from sweepnet.analysis.compare import compare
 from sweepnet.analysis.compare import main as compare_main
 from sweepnet.analysis.index import write_index
@@ -66,14 +65,7 @@ def sweeps(tmp_path_factory):
     failed job, and a single run, under one ``outputs`` folder."""
     root = tmp_path_factory.mktemp("pages") / "outputs"
 
-    @registry.layers.register("refuses_huge")
-    class RefusesHuge(sn.ReLU):
-        def forward(self, x):
-            if np.abs(x).max() > 1e6:
-                raise RuntimeError("activation too large for this plugin")
-            return super().forward(x)
-
-    try:
+    with refusing_huge_activations():
         assert main(["-m", *GRID, f"hydra.sweep.dir={root / 'grid'}"]) == 0
         assert main(["-m", *GRID, "optimizer.momentum=0.5",
                      f"hydra.sweep.dir={root / 'momentum'}"]) == 0
@@ -85,8 +77,6 @@ def sweeps(tmp_path_factory):
         assert main(["loss=mse", "model.output=null", "trainer.epochs=20",
                      "optimizer.lr=1e300", f"hydra.sweep.dir={root / 'unused'}",
                      f"hydra.run.dir={root / 'runs' / 'diverged'}"]) == 0
-    finally:
-        registry.layers.unregister("refuses_huge")
     return root
 
 

@@ -12,6 +12,7 @@ import pytest
 from hydra import compose, initialize_config_module
 
 import sweepnet as sn
+from conftest import refusing_huge_activations
 from sweepnet import registry, rundir
 from sweepnet.analysis import load
 from sweepnet.runner.app import main
@@ -640,20 +641,11 @@ def test_a_job_that_fails_in_a_stack_fails_alone(workdir):
     lr=1e9 job produces) fails that job only, as one by one: the stack is retrained job by
     job and the others' files equal the one-by-one sweep's."""
 
-    @registry.layers.register("refuses_huge")
-    class RefusesHuge(sn.ReLU):
-        def forward(self, x):
-            if np.abs(x).max() > 1e6:
-                raise RuntimeError("activation too large for this plugin")
-            return super().forward(x)
-
     args = ["model.activation=refuses_huge", "optimizer.lr=0.1,1e9", "loss=mse",
             "model.output=null", "trainer.epochs=20"]
-    try:
+    with refusing_huge_activations():
         assert sweep(workdir, *args, name="stacked")[0] == 0
         assert sweep(workdir, *args, "hydra/launcher=basic", name="basic")[0] == 0
-    finally:
-        registry.layers.unregister("refuses_huge")
     statuses = [json.loads((workdir / "stacked" / j / "result.json").read_text())["status"]
                 for j in "01"]
     assert statuses == ["ok", "failed"]
