@@ -2,7 +2,7 @@
 
 import io
 
-from sweepnet.runner.progress import Progress
+from sweepnet.progress import Progress
 
 
 def shown(total: int, **timing) -> list[str]:

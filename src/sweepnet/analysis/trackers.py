@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .. import rundir
+from ..progress import Progress
 from .sweep import load
 
 TRACKERS = ("tensorboard", "mlflow")
@@ -522,8 +523,11 @@ def _write_mlflow(sweep: Export, store: Store, experiment: str | None) -> tuple[
                          "statuses": ", ".join(f"{n} {s}" for s, n in statuses.items())}))
         if sweep.is_sweep:  # a single run's files are its own: on its child
             _log_files(client, parent_id, sweep.path)
-        for job in sweep.jobs:
+        progress = Progress("MLflow: runs logged", len(sweep.jobs))
+        for done, job in enumerate(sweep.jobs):
+            progress.update(done)
             _log_job(client, experiment_id, parent_id, job, sweep)
+        progress.close()
     except BaseException:
         client.set_terminated(parent_id, "KILLED")
         raise

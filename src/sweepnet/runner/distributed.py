@@ -33,11 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import rundir
+from ..progress import Progress
 from . import pipeline
 from .build import ConfigError
 from .observers import Observer, StopAtEpochEnd
 from .plan import JobSpec, Plan
-from .progress import Progress
 from .signals import Preempted, stop_at_epoch_end
 
 log = logging.getLogger("sweepnet")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
-from .progress import Progress
+from ..progress import Progress
 
 log = logging.getLogger("sweepnet")
 

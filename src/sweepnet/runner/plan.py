@@ -20,12 +20,12 @@ from pathlib import Path
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from ..progress import Progress
 from ..stacking import stack_key
 from . import checks
 from .build import ConfigError, Experiment, build
 from .compose import compose_config, compose_jobs, config_groups
 from .hydra_api import initialized
-from .progress import Progress
 from .search import check_same_search, first_trial, search_options, searching
 
 
