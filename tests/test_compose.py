@@ -42,7 +42,7 @@ def test_jobs_do_not_share_state():
 
 
 @pytest.mark.parametrize("override, message", [
-    ("trainer.epoch=5", "Could not override 'trainer.epoch'"),
+    ("trainer.epoch=5", "trainer.epoch is not a key of trainer: did you mean trainer.epochs"),
     ("+seed=3", "Could not append to config"),
     ("~nothing", "Could not delete from config"),
 ])

@@ -401,3 +401,26 @@ def test_stacks_are_cut_to_fit_in_memory_and_train_the_same_numbers(workdir, mon
     cut = sn.sweep(*args, sweep_dir="cut").history.drop(columns="time")
     assert pieces == [2, 2, 1]
     pd.testing.assert_frame_equal(cut, whole)
+
+
+# --------------------------------------------------------------------------- hints
+
+@pytest.mark.parametrize("args, hint, fixed", [
+    (["trainer.epoch=5"], "did you mean trainer.epochs?", ["trainer.epochs=5"]),
+    (["optimizer=adam", "optimizer.momentum=0.9"], "e.g. optimizer=sgd optimizer.momentum=",
+     ["optimizer=sgd", "optimizer.momentum=0.9"]),
+    (["model.activation=ReLU"], "Did you mean 'relu'?", ["model.activation=relu"]),
+    (["optimizer=Adam"], "did you mean optimizer=adam?", ["optimizer=adam"]),
+    (["dataset=Moons"], "did you mean dataset=moons?", ["dataset=moons"]),
+    (["model.hidden=[32,", "32]"], "quote it ('model.hidden=[32, 32]')",
+     ["model.hidden=[32, 32]"]),
+    (["trainer.foo.bar=1"], "trainer.foo is not a key of trainer (its keys: epochs", None),
+])
+def test_a_hint_leads_to_the_right_key_or_value_in_one_step(workdir, capsys, args, hint,
+                                                            fixed):
+    from sweepnet.runner.plan import plan
+
+    err = refused([*args, "trainer.epochs=2"], capsys, workdir, hint)
+    assert "+trainer" not in err and "+optimizer" not in err  # never the "+key" detour
+    if fixed is not None:  # what the hint says to type is accepted
+        assert plan([*fixed, "trainer.epochs=2"]).jobs

@@ -12,12 +12,11 @@ passes, 1 when it fails, and 2 when the name cannot be resolved.
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections.abc import Sequence
 
 from . import testing
-from .registry import REGISTRIES, Entry, Registry, RegistryError
+from .registry import REGISTRIES, Entry, Registry, RegistryError, close_name
 from .rundir import clean_value
 
 KINDS = tuple(REGISTRIES)
@@ -70,8 +69,8 @@ def check_component(name: str, kind: str | None = None, tol: float | None = None
     kinds = [kind] if kind is not None else _kinds_of(name)
     if not kinds:
         every = sorted({n for registry in REGISTRIES.values() for n in registry.names()})
-        close = difflib.get_close_matches(name.split(":")[-1], every, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        close = close_name(name.split(":")[-1], every)
+        hint = f" Did you mean {close!r}?" if close else ""
         print(f"sweepnet-plugins: no layer, loss, optimizer or dataset is called {name!r}."
               f"{hint} Run 'sweepnet-plugins list' to see the registered names.",
               file=sys.stderr)

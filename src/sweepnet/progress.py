@@ -1,4 +1,5 @@
-"""One progress line on stderr for long work the user waits on (checking a sweep's jobs).
+"""One progress line on stderr for long work the user waits on (checking a sweep's jobs),
+and durations as people read them.
 
 Quiet when the work is short: nothing is printed before ``delay`` seconds have
 passed. On a terminal the line is rewritten in place; in a log file (a batch
@@ -10,6 +11,20 @@ from __future__ import annotations
 
 import sys
 import time
+
+#: the units a duration is shown in, with how many seconds each holds
+UNITS = (("days", 86_400.0), ("hours", 3_600.0), ("minutes", 60.0))
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` in the unit that reads best: ``0.4 s``, ``45 s``, ``3.5 minutes``,
+    ``2.1 hours``, ``3.2 days`` (a unit once there are two of it; two significant
+    digits below ten)."""
+    for unit, size in UNITS:
+        if seconds >= 2 * size:
+            value = seconds / size
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:,.0f} {unit}"
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
 
 
 class Progress:
@@ -27,9 +42,9 @@ class Progress:
     def line(self, done: int, elapsed: float, detail: str = "") -> str:
         left = ""
         if 0 < done < self.total:
-            left = f", about {elapsed / done * (self.total - done):.0f} s left"
+            left = f", about {duration(elapsed / done * (self.total - done))} left"
         detail = f"{detail}, " if detail else ""
-        text = f"sweepnet: {self.what} {done}/{self.total} ({detail}{elapsed:.0f} s{left})"
+        text = f"sweepnet: {self.what} {done}/{self.total} ({detail}{duration(elapsed)}{left})"
         return text.ljust(72) if self.tty else text  # covers a longer line shown before
 
     def update(self, done: int, detail: str = "") -> None:

@@ -26,6 +26,18 @@ from importlib import metadata
 from typing import Any
 
 
+def close_name(name: str, names) -> str | None:
+    """The name meant by a mistyped ``name``: the same letters in another case (``ReLU``:
+    ``relu``), else the closest spelling; ``None`` when nothing is close."""
+    names = list(names)
+    same = [n for n in names if n.lower() == name.lower()]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(name, names, n=1) or difflib.get_close_matches(
+        name.lower(), names, n=1)
+    return close[0] if close else None
+
+
 class RegistryError(LookupError):
     """A name could not be resolved to a usable component; the message says why."""
 
@@ -129,8 +141,8 @@ class Registry:
             return matches[0]
         if not matches:
             available = self.names()
-            close = difflib.get_close_matches(name.split(":")[-1], available, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            close = close_name(name.split(":")[-1], available)
+            hint = f" Did you mean {close!r}?" if close else ""
             raise RegistryError(
                 f"unknown {self.kind} {name!r}.{hint} Available {self.kind}s: "
                 f"{', '.join(available) or '(none)'}."

@@ -1,7 +1,7 @@
 """Rebuild a run's or a sweep's tables, plots and page from what is on disk.
 
-    sweepnet-report PATH [--open] [--svg] [--log] [--x P] [--hue P] [--col P]
-                    [--replicates P ...]
+    sweepnet-report PATH [--open] [--svg | --pdf] [--dpi N] [--log] [--x P] [--hue P]
+                    [--col P] [--replicates P ...]
     sweepnet-report --index DIR [--open]
 
 Works on finished and partial sweeps: jobs without a ``result.json`` yet are
@@ -30,6 +30,8 @@ from .sweep import Sweep, load
 log = logging.getLogger("sweepnet")
 
 FORMATS = ("png", "svg", "pdf")
+#: the resolutions report.dpi allows (dots per inch; 100 by default)
+MIN_DPI, MAX_DPI = 50, 600
 #: a sweep's decision-boundary figure shows at most this many panels (see _boundary_runs)
 MAX_BOUNDARY_PANELS = 12
 
@@ -264,7 +266,8 @@ def _figures(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool) -> list[
 def report(path: str | Path, fmt: str = "png", log_scale: bool = False,
            boundaries: bool = True, x: str | None = None, hue: str | None = None,
            col: str | Sequence[str] | None = None,
-           replicates: Sequence[str] = DEFAULT_REPLICATES, locked: bool = False) -> Report:
+           replicates: Sequence[str] = DEFAULT_REPLICATES, locked: bool = False,
+           dpi: int = 100) -> Report:
     """Analyse the runs under ``path`` and (re)write tables and plots next to them.
 
     A sweep's report holds the sweep directory's lock, shared (reports may read
@@ -281,20 +284,23 @@ def report(path: str | Path, fmt: str = "png", log_scale: bool = False,
     a run directory gets its ``loss_curves``, ``val_loss``, ``val_accuracy`` and
     ``decision_boundary``.
     ``x``, ``hue``, ``col`` and ``replicates`` are the plot roles (see
-    :mod:`sweepnet.analysis.groups`).
+    :mod:`sweepnet.analysis.groups`); ``dpi``: the figures' resolution (``fmt``
+    png; a figure's size in inches does not change).
     """
     options = dict(replicates=replicates, x=x, hue=hue, col=col, allow_empty=True)
     if locked or rundir.kind_of(Path(path)) != rundir.SWEEP:
-        return _write(load(path, **options), fmt, log_scale, boundaries)
+        return _write(load(path, **options), fmt, log_scale, boundaries, dpi)
     try:
         with rundir.lock(Path(path), shared=True):
-            return _write(load(path, **options), fmt, log_scale, boundaries)
+            return _write(load(path, **options), fmt, log_scale, boundaries, dpi)
     except rundir.DirectoryBusy:  # a sweep is writing: read, but write nothing over its tables
         return Report(load(path, **options), busy=True)
 
 
-def _write(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool) -> Report:
+def _write(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool, dpi: int) -> Report:
     """Write the tables and figures of ``sweep`` into its directory."""
+    from .plots.style import resolution
+
     done = Report(sweep)
     if sweep.summary.empty:
         return done
@@ -305,7 +311,8 @@ def _write(sweep: Sweep, fmt: str, log_scale: bool, boundaries: bool) -> Report:
         if sweep.is_sweep:
             tables.extend(_write_tables(sweep))
 
-    drawn = draw_all(sweep.path, figures, write_tables)
+    with resolution(dpi):
+        drawn = draw_all(sweep.path, figures, write_tables)
     done.files = tables + drawn + [write_page(sweep, drawn)]
     return done
 
@@ -326,8 +333,8 @@ def report_options(cfg) -> dict:
     Raises ``ValueError`` naming the key, the value and what is allowed.
     """
     section = dict(cfg.get("report") or {})
-    allowed = ["format", "log_scale", "decision_boundaries", "x", "hue", "col", "replicates",
-               "snapshots", *EXPORT_KEYS]  # snapshots: what runs keep (runner)
+    allowed = ["format", "dpi", "log_scale", "decision_boundaries", "x", "hue", "col",
+               "replicates", "snapshots", *EXPORT_KEYS]  # snapshots: what runs keep (runner)
     unknown = set(section) - set(allowed)
     if unknown:
         raise ValueError(f"report: unknown keys {sorted(unknown)}; allowed: "
@@ -336,7 +343,11 @@ def report_options(cfg) -> dict:
     fmt = section.get("format", "png")
     if fmt not in FORMATS:
         raise ValueError(f"report.format must be one of {FORMATS}, got {fmt!r}")
-    options = {"fmt": fmt}
+    dpi = section.get("dpi", 100)
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not MIN_DPI <= dpi <= MAX_DPI:
+        raise ValueError(f"report.dpi must be a whole number from {MIN_DPI} to {MAX_DPI} "
+                         f"(dots per inch of the PNG figures), got {dpi!r}")
+    options = {"fmt": fmt, "dpi": dpi}
     for key, name in (("log_scale", "log_scale"), ("decision_boundaries", "boundaries")):
         value = section.get(key, key == "decision_boundaries")
         if not isinstance(value, bool):
@@ -489,7 +500,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="write DIR/index.html listing every run and sweep under DIR")
     parser.add_argument("--open", action="store_true",
                         help="open the page written in the web browser")
-    parser.add_argument("--svg", action="store_true", help="write SVG instead of PNG plots")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--svg", action="store_true", help="write SVG instead of PNG plots")
+    kind.add_argument("--pdf", action="store_true", help="write PDF instead of PNG plots")
+    parser.add_argument("--dpi", type=int, help=f"the PNG figures' resolution, {MIN_DPI} to "
+                                                 f"{MAX_DPI} dots per inch (default 100)")
     parser.add_argument("--log", action="store_true", help="log scale for the loss axis")
     parser.add_argument("--no-boundaries", action="store_true",
                         help="skip the decision-boundary plots")
@@ -533,8 +548,14 @@ def _report_directory(args) -> tuple[int, Path | None]:
     options = saved_options(args.path)
     options.update({k: v for k, v in (("x", args.x), ("hue", args.hue), ("col", args.col),
                                       ("replicates", args.replicates)) if v is not None})
-    if args.svg:
-        options["fmt"] = "svg"
+    if args.svg or args.pdf:
+        options["fmt"] = "svg" if args.svg else "pdf"
+    if args.dpi is not None:
+        if not MIN_DPI <= args.dpi <= MAX_DPI:
+            print(f"sweepnet-report: error: --dpi must be from {MIN_DPI} to {MAX_DPI}, got "
+                  f"{args.dpi}", file=sys.stderr)
+            return 2, None
+        options["dpi"] = args.dpi
     options["log_scale"] |= args.log
     options["boundaries"] &= not args.no_boundaries
     try:

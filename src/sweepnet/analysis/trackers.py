@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import importlib.util
 import math
 import numbers
@@ -47,6 +46,7 @@ import pandas as pd
 
 from .. import rundir
 from ..progress import Progress
+from ..registry import close_name
 from .sweep import load
 
 TRACKERS = ("tensorboard", "mlflow")
@@ -553,8 +553,8 @@ def _require(extra: str, *modules: str) -> None:
 
 def _known(tracker: str) -> str:
     if tracker not in _EXPORTERS:
-        close = difflib.get_close_matches(str(tracker), TRACKERS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        close = close_name(str(tracker), TRACKERS)
+        hint = f" Did you mean {close!r}?" if close else ""
         raise ValueError(f"unknown tracker {tracker!r}: one of {', '.join(TRACKERS)}.{hint}")
     return tracker
 

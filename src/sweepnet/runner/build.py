@@ -146,11 +146,12 @@ def _snapshots(value) -> Snapshots | None:
 
 
 def suggestion(name: str, options, prefix: str = "") -> str:
-    """``"; did you mean <prefix><closest>?"`` for a mistyped ``name``, or ``""``."""
-    import difflib
+    """``"; did you mean <prefix><closest>?"`` for a mistyped ``name``, or ``""``
+    (:func:`sweepnet.registry.close_name`)."""
+    from ..registry import close_name
 
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f"; did you mean {prefix}{close[0]}?" if close else ""
+    close = close_name(str(name), [str(o) for o in options])
+    return f"; did you mean {prefix}{close}?" if close else ""
 
 
 def check_keys(section: Any, allowed: tuple[str, ...], where: str) -> None:

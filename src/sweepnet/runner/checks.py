@@ -13,6 +13,7 @@ from pathlib import Path
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from .. import rundir
+from ..progress import duration
 from ..rundir import clean_overrides, read_result
 from .build import ConfigError, build, suggestion
 
@@ -189,8 +190,7 @@ def warn_long_run(where: str, cfg: DictConfig, epochs: int) -> None:
     experiment.trainer.fit(experiment.X_train, experiment.y_train, 2)
     per_epoch = (time.perf_counter() - start) / 2
     seconds = per_epoch * epochs
-    took = f"{seconds / 3600:,.1f} hours" if seconds >= 3600 else f"{seconds / 60:,.1f} minutes"
-    print(f"sweepnet: warning: {where} trains {epochs:,} epochs: about {took} at "
+    print(f"sweepnet: warning: {where} trains {epochs:,} epochs: about {duration(seconds)} at "
           f"{per_epoch * 1e3:.2f} ms per epoch", file=sys.stderr)
 
 

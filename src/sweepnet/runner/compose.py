@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
+import re
 from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
@@ -87,10 +88,82 @@ def compose_config(overrides: list[str], with_hydra: bool = False,
     try:
         return compose(config_name, overrides=overrides, return_hydra_config=with_hydra)
     except HydraException as error:
-        raise ConfigError(_with_cause(error)) from None
+        raise ConfigError(explained(error, overrides, config_name)) from None
     except OmegaConfBaseException as error:  # a merge OmegaConf itself cannot do
         raise ConfigError(f"{getattr(error, 'full_key', '') or 'an override'}: "
                           f"{str(error).strip().splitlines()[0]}") from None
+
+
+_NOT_IN_STRUCT = re.compile(r"Could not override '([^']+)'")
+_NO_OPTION = re.compile(r"In '[^']*': Could not find '([^']+)/([^'/]+)'")
+
+
+def explained(error: BaseException, overrides: list[str], config_name: str = "config") -> str:
+    """Hydra's message, or, where it would lead astray, one that leads to the right key or
+    option in one step.
+
+    - A key the config does not have (``trainer.epoch=5``; Hydra suggests
+      ``+trainer.epoch=5``): the key meant (``trainer.epochs``), or the option of the
+      group that has it (``optimizer.momentum`` with ``optimizer=adam``: ``sgd`` has it),
+      and the keys there are.
+    - An option a group does not have (``optimizer=Adam``): the one meant, any case.
+    """
+    message = _with_cause(error)
+    missing = _NOT_IN_STRUCT.match(str(error).strip())
+    if missing is not None and "not in struct" in message:
+        return _unknown_key(missing.group(1), overrides, config_name) or message
+    option = _NO_OPTION.match(str(error).strip())
+    if option is not None:
+        from ..registry import close_name
+
+        group, name = option.groups()
+        options = config_groups().get(group, ())
+        close = close_name(name, options)
+        hint = f"; did you mean {group}={close}?" if close else ""
+        return f"{group}={name}: no such option{hint} (options: {', '.join(options)})"
+    return message
+
+
+def _unknown_key(key: str, overrides: list[str], config_name: str) -> str | None:
+    """What to say of ``key``, which the composed config does not have (None: Hydra's)."""
+    from hydra import compose
+
+    from ..registry import close_name
+
+    parent, _, leaf = key.lstrip("+~").rpartition(".")
+    rest = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != key]
+    try:
+        cfg = compose(config_name, overrides=rest, return_hydra_config=True)
+    except Exception:  # noqa: BLE001 - the other overrides fail too: Hydra's message says so
+        return None
+    node = OmegaConf.select(cfg, parent) if parent else cfg
+    while parent and node is None:  # trainer.foo.bar: trainer has no foo
+        key = parent
+        parent, _, leaf = parent.rpartition(".")
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+    if not isinstance(node, DictConfig):
+        return None
+    keys = [str(k) for k in node if k != "hydra"]
+    where = f"{parent}." if parent else ""
+    close = close_name(leaf, keys)
+    if close is not None:
+        return (f"{key} is not a key of {parent or 'the config'}: did you mean "
+                f"{where}{close}? (its keys: {', '.join(keys)})")
+    chosen = cfg.hydra.runtime.choices.get(parent) if parent else None
+    owners = []
+    for option in config_groups().get(parent, ()) if chosen is not None else ():
+        if option != chosen:
+            try:
+                other = compose(config_name, overrides=[*rest, f"{parent}={option}"])
+            except Exception:  # noqa: BLE001 - an option that cannot compose here has no say
+                continue
+            if leaf in (OmegaConf.select(other, parent) or {}):
+                owners.append(option)
+    if owners:
+        return (f"{key}: {parent}={chosen} has no {leaf} (its keys: {', '.join(keys)}); "
+                f"{leaf} is a key of {' and '.join(f'{parent}={o}' for o in owners)}: "
+                f"choose it, e.g. {parent}={owners[0]} {key}=...")
+    return f"{key} is not a key of {parent or 'the config'} (its keys: {', '.join(keys)})"
 
 
 def _with_cause(error: BaseException) -> str:
@@ -131,5 +204,5 @@ def compose_jobs(jobs: list[list[str]], config_name: str = "config",
             cfg = copy.deepcopy(base)
             apply_overrides([o for o in parsed if not _needs_compose(o, groups)], cfg)
         except (HydraException, OmegaConfBaseException) as error:
-            raise ConfigError(_with_cause(error)) from None
+            raise ConfigError(explained(error, job, config_name)) from None
         yield cfg

@@ -99,10 +99,25 @@ def parse_overrides(lines: list[str]) -> list:
     try:
         return OverridesParser.create().parse_overrides(lines)
     except HydraException as error:
-        raise ConfigError(str(error).strip()) from None
+        hint = _quoting_hint(lines)
+        message = str(error).strip()
+        raise ConfigError(f"{hint} (Hydra: {message.splitlines()[0]})" if hint else message) \
+            from None
     except ValueError as error:  # Python's own limits, e.g. an integer of 5,000 digits
         raise ConfigError(f"an override could not be read: {error}".split("; use sys.")[0]) \
             from None
+
+
+def _quoting_hint(lines: list[str]) -> str:
+    """For an override the shell split at its spaces (``model.hidden=[32,`` then ``32]``):
+    how to write it whole."""
+    for i, line in enumerate(lines):
+        _, _, value = line.partition("=")
+        if value.count("[") > value.count("]") or value.count("{") > value.count("}"):
+            whole = " ".join(lines[i:i + 2])
+            return (f"the shell split {whole!r} at its space: quote it ('{whole}') or "
+                    f"write it without spaces ({whole.replace(' ', '')})")
+    return ""
 
 
 def expand(overrides: list[str], params: dict | None) -> list[list[str]]:

@@ -30,7 +30,8 @@ machinery.
 Every function draws on its own :class:`~matplotlib.figure.Figure` on the
 Agg canvas (no pyplot, no global state, no window), saves it atomically to
 ``path`` (the format follows the suffix: ``.png``, ``.svg`` or ``.pdf``) at
-:data:`DPI` dots per inch, and returns it. Sizes are exact: a figure of
+:data:`DPI` dots per inch (``style.resolution(dpi)`` for another, as
+``report.dpi`` does), and returns it. Sizes are exact: a figure of
 ``(9, 5)`` inches is a 900 x 500 PNG; none is wider than 1600 px. Where the
 sweep's parameters go is decided by a :class:`~sweepnet.analysis.groups.Roles`:
 ``x``, ``hue``, ``col`` (facets) and ``replicates`` (aggregated over).

@@ -11,10 +11,12 @@ metrics, so titles are wrapped to the figure's width before it is drawn.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import itertools
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +36,12 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 from ...rundir import write_atomic
 from ..groups import is_numeric, ordered_values
 
-#: dots per inch of every saved figure (sizes in pixels are ``figsize * DPI``)
+#: dots per inch of every figure's layout, and of a saved one by default (``report.dpi``
+#: and :func:`resolution` change what is saved; sizes in pixels are ``figsize * dpi``)
 DPI = 100
+#: the resolution :func:`save` writes at (set for a block by :func:`resolution`)
+_SAVED_DPI: contextvars.ContextVar[int] = contextvars.ContextVar("sweepnet_saved_dpi",
+                                                                 default=DPI)
 #: the widest figure, in inches (1600 px)
 MAX_WIDTH = 16.0
 #: at most this many facet panels side by side
@@ -70,6 +76,17 @@ def figure(width: float, height: float) -> Figure:
     return fig
 
 
+@contextmanager
+def resolution(dpi: int) -> Iterator[None]:
+    """Save figures at ``dpi`` dots per inch inside the block (the same layout in inches:
+    more pixels, not more content); for this thread only."""
+    token = _SAVED_DPI.set(int(dpi))
+    try:
+        yield
+    finally:
+        _SAVED_DPI.reset(token)
+
+
 def quarter(inches: float) -> float:
     """``inches`` rounded to a quarter inch (exact in binary), at least one inch."""
     return max(round(inches * 4) / 4, 1.0)
@@ -94,7 +111,8 @@ def save(fig: Figure, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     # zlib level 1: a third of the default's time for a PNG a few percent larger
     options = {"pil_kwargs": {"compress_level": 1}} if fmt == "png" else {}
-    write_atomic(path, lambda temp: fig.savefig(temp, format=fmt, dpi=DPI, **options))
+    dpi = _SAVED_DPI.get()
+    write_atomic(path, lambda temp: fig.savefig(temp, format=fmt, dpi=dpi, **options))
     return path
 
 
