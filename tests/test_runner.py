@@ -699,3 +699,23 @@ def test_early_stopping_is_recorded_where_mlpclassifier_stops(workdir):
     assert result["epochs"] == result["stopped"]["epoch"] == clf.n_iter_ == 48
     assert result["final"]["loss"] == pytest.approx(clf.loss_curve_[-1], abs=1e-12)
     assert "did not improve by more than tol=0.0001" in result["stopped"]["reason"]
+
+
+def test_help_is_sweepnets_own(capsys):
+    """``sweepnet --help``: how to run and sweep, the groups and presets, the registered
+    components (a plugin's too), the other commands; not Hydra's stock text."""
+
+    @registry.layers.register("help_probe")
+    class HelpProbe(sn.ReLU):
+        pass
+
+    try:
+        assert main(["--help"]) == 0
+    finally:
+        registry.layers.unregister("help_probe")
+    out = capsys.readouterr().out
+    for text in ("sweepnet -m optimizer.lr=", "experiment: escape_plateau", "lr_sweep",
+                 "optimizer: adam, sgd", "help_probe", "baseline:", "sweepnet-report",
+                 "sweepnet-compare", "sweepnet-export", "sweepnet-plugins", "--multirun"):
+        assert text in out, text
+    assert "powered by Hydra" not in out and "shell-completion" not in out

@@ -100,13 +100,14 @@ def parse_config(text: str) -> ConfigFile:
     for line in header:
         if line.startswith("@package"):
             continue
-        continued = result.usage and result.usage[-1].endswith("\\")
-        (result.usage if line.startswith("sweepnet ") or continued else prose).append(line)
+        if result.usage and result.usage[-1].endswith("\\"):
+            result.usage.append(f"    {line}")
+        else:
+            (result.usage if line.startswith("sweepnet ") else prose).append(line)
     result.description = " ".join(prose)
 
     stack: list[tuple[int, str]] = []  # (indent, key) of the enclosing mappings
     pending: list[str] = []  # comment lines waiting for their key
-    section = ""  # the comment above a mapping, for its first key
     in_defaults = False
     last: Key | None = None
     for line in lines[i:]:
@@ -141,15 +142,12 @@ def parse_config(text: str) -> ConfigFile:
         path = ".".join([k for _, k in stack] + [key])
         above = " ".join(pending)
         pending = []
-        if value == "" and not comment:  # a mapping (or a block list, filled in below)
+        if value == "":  # a mapping (or a block list, filled in below)
             stack.append((indent, key))
-            section = above or section
             last = None
-            result.keys.append(Key(path, "", "", -1, section))
+            result.keys.append(Key(path, "", "", -1, " ".join(filter(None, [above, comment]))))
             continue
-        entry = Key(path, value, comment or above, column)
-        entry.section = section or (above if comment else "")
-        section = ""
+        entry = Key(path, value, comment or above, column, above if comment else "")
         result.keys.append(entry)
         last = entry
     _join_open_comments(result.keys)
@@ -198,9 +196,11 @@ def _code(text: str) -> str:
     return f"``{text}``" if "`" in text else f"`{text}`"
 
 
-def _key_table(keys: list[Key], prefix: str = "") -> list[str]:
-    rows = ["| key | default | |", "|---|---|---|"]
+def _key_table(keys: list[Key], prefix: str = "", header: str = "default") -> list[str]:
+    rows = [f"| key | {header} | |", "|---|---|---|"]
     for key in keys:
+        if key.section:
+            rows.append(f"| | | *{_cell(key.section)}* |")
         rows.append(f"| {_code(prefix + key.path)} | {_code(key.value)} | {_cell(key.comment)} |")
     return rows
 
@@ -243,11 +243,17 @@ def _group_section(group: Path) -> list[str]:
         if group.name == "experiment":
             for name, config in parsed.items():
                 out += [f"### `experiment={name}`", "", config.description, ""]
-                rows = [Key(f"{n.removeprefix('override ').lstrip('/')}", v, "(config group)")
+                bases = [n for n, v, _ in config.defaults if not v and n != "_self_"]
+                if bases:
+                    out += ["Builds on " + ", ".join(f"`experiment={b}`" for b in bases)
+                            + ", then sets:", ""]
+                if config.usage:
+                    out += ["```bash", *config.usage, "```", ""]
+                rows = [Key(n.removeprefix("override ").lstrip("/"), v, "(config group)")
                         for n, v, _ in config.defaults if v]
-                rows += [k for k in config.keys]
+                rows += config.keys
                 if rows:
-                    out += [*_key_table(rows), ""]
+                    out += [*_key_table(rows, header="value"), ""]
             return out
         out += ["Each option overrides keys of other groups (a `@package _global_` file):", "",
                 "| option | | overrides |", "|---|---|---|"]

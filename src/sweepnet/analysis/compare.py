@@ -206,7 +206,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="sweepnet-compare",
         description="Put sweeps side by side: their tables stacked with a 'sweep' column, "
                     "their groups overlaid in the loss-curve and convergence figures, and "
-                    "a report.html, written into --out.")
+                    "a report.html, written into --out.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n"
+               "  sweepnet-compare outputs/sweeps/<plain> outputs/sweeps/<momentum> "
+               "--out compared --open\n"
+               "the sweeps must share a swept parameter (besides seeds): it is the x axis")
     parser.add_argument("sweeps", nargs="+", type=Path, help="two sweep directories or more")
     parser.add_argument("--out", type=Path, required=True,
                         help="the folder to write the comparison into")

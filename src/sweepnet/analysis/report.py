@@ -493,7 +493,14 @@ def main(argv: list[str] | None = None) -> int:
         description="Rebuild the tables, plots and report.html of a sweepnet run or sweep "
                     "directory from what is on disk, and print its summary; or, with "
                     "--index, list every run and sweep under a folder in its index.html. "
-                    "Options left out keep the sweep's own report settings.")
+                    "Options left out keep the sweep's own report settings.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  sweepnet-report outputs/sweeps/<time> --open   the sweep's page, rebuilt\n"
+               "  sweepnet-report outputs/sweeps/<time>/3        one job's own page\n"
+               "  sweepnet-report outputs/sweeps/<time> --pdf --dpi 200\n"
+               "  sweepnet-report --index outputs --open         every run and sweep\n"
+               "see also: sweepnet --help, sweepnet-compare --help, sweepnet-export --help")
     parser.add_argument("path", type=Path, nargs="?",
                         help="a run directory or a sweep directory")
     parser.add_argument("--index", type=Path, metavar="DIR",

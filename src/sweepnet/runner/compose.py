@@ -36,10 +36,20 @@ def epochs_for_budget(budget, lr) -> int:
     return max(1, round(float(budget) / float(lr)))
 
 
+def components() -> str:
+    """The registered component names by kind, one line each (``sweepnet --help``)."""
+    from ..registry import REGISTRIES
+
+    return "\n".join(f"  {kind + ':':11s} {', '.join(registry.names())}"
+                     for kind, registry in REGISTRIES.items())
+
+
 def register_resolvers() -> None:
     """The config resolvers sweepnet's presets use, registered in every process that
-    composes or builds a job's config (the command's, a worker's, a cluster task's)."""
+    composes or builds a job's config (the command's, a worker's, a cluster task's), and
+    the one ``sweepnet --help`` lists the components with."""
     OmegaConf.register_new_resolver("epochs_for_budget", epochs_for_budget, replace=True)
+    OmegaConf.register_new_resolver("sweepnet_components", components, replace=True)
 
 
 register_resolvers()
