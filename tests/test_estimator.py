@@ -6,23 +6,26 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris, make_moons
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sweepnet.estimator import NetClassifier
+from sweepnet.estimator import NetClassifier, NetRegressor
 
 #: every check scikit-learn's suite runs is expected to pass: no entry
 EXPECTED_FAILED_CHECKS: dict[str, str] = {}
 
 
-@parametrize_with_checks([NetClassifier(epochs=50, random_state=0)],
+@parametrize_with_checks([NetClassifier(epochs=50, random_state=0),
+                          NetRegressor(epochs=200, random_state=0)],
                          expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_scikit_learn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 50 epochs on the checks' data
         check(estimator)
 
 
@@ -181,3 +184,100 @@ def test_a_diverging_fit_says_so(moons, loss):
     with pytest.raises(ValueError, match="training diverged: the loss became non-finite"):
         NetClassifier(loss=loss, optimizer="sgd", lr=1e12, epochs=50,
                       random_state=0).fit(X * 1e3, y)
+
+
+# --------------------------------------------------------------------------- scikit-learn habits
+
+@pytest.mark.parametrize("solver, ours", [("sgd", dict(optimizer="sgd")), ("adam", dict())],
+                         ids=["sgd", "adam"])
+def test_partial_fit_equals_mlpclassifiers(moons, solver, ours):
+    """One epoch per call, from the data's own order each time, no early stopping: the
+    loss of every call and the weights after them as MLPClassifier's partial_fit."""
+    X, y = moons
+    theirs = MLPClassifier(hidden_layer_sizes=(8,), solver=solver, random_state=2,
+                           learning_rate_init=0.05, momentum=0.0, batch_size=128)
+    mine = NetClassifier(hidden_layer_sizes=(8,), random_state=2, lr=0.05, batch_size=128,
+                         **ours)
+    halves = [(X[:500], y[:500]), (X[500:], y[500:])]
+    for step in range(14):  # past n_iter_no_change: partial_fit never stops
+        part = halves[step % 2]
+        theirs.partial_fit(*part, classes=[0, 1])
+        mine.partial_fit(*part, classes=[0, 1])
+    assert mine.n_iter_ == len(theirs.loss_curve_) == 14
+    np.testing.assert_allclose(mine.loss_curve_, theirs.loss_curve_, rtol=0, atol=1e-10)
+    for layer, coef in zip([mine.model_[0], mine.model_[2]], theirs.coefs_):
+        np.testing.assert_allclose(layer.weight, coef, rtol=0, atol=1e-10)
+
+
+def test_partial_fit_needs_the_classes_first_and_keeps_them(moons):
+    X, y = moons
+    with pytest.raises(ValueError, match="first partial_fit needs classes="):
+        NetClassifier().partial_fit(X, y)
+    clf = NetClassifier(hidden_layer_sizes=(4,)).partial_fit(X[y == 0], y[y == 0],
+                                                              classes=[0, 1])
+    assert list(clf.classes_) == [0, 1] and clf.predict_proba(X).shape == (len(X), 2)
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X[:10], np.full(10, 7))
+
+
+def test_a_fit_that_uses_every_epoch_warns_as_mlpclassifier(moons):
+    X, y = moons
+    with pytest.warns(ConvergenceWarning):
+        MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="all 20 epochs trained"):
+        NetClassifier(hidden_layer_sizes=(8,), epochs=20, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # stopped by its rule: no warning
+        clf = NetClassifier(hidden_layer_sizes=(8,), epochs=500, tol=1e-2,
+                            random_state=0).fit(X, y)
+        assert clf.stopped_ is not None
+        NetClassifier(hidden_layer_sizes=(8,), random_state=0).partial_fit(X, y, [0, 1])
+
+
+def test_verbose_prints_the_lines_mlpclassifier_prints(moons, capsys):
+    X, y = moons
+    settings = dict(hidden_layer_sizes=(8,), random_state=1, batch_size=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier(solver="sgd", momentum=0.0, alpha=0.0, learning_rate_init=0.1,
+                      max_iter=5, verbose=True, **settings).fit(X, y)
+        theirs = capsys.readouterr().out.splitlines()
+        NetClassifier(optimizer="sgd", lr=0.1, alpha=0.0, epochs=5, verbose=True,
+                      **settings).fit(X, y)
+    mine = capsys.readouterr().out.splitlines()
+    assert mine == [line for line in theirs if line.startswith("Iteration")] and len(mine) == 5
+
+
+@pytest.mark.parametrize("optimizer, params, named", [
+    ("adam", {"weight_decay": 0.1}, "weight_decay"),
+    ("sgd", {"momentun": 0.9}, "momentun"),
+])
+def test_optimizer_params_it_does_not_take_are_named(moons, optimizer, params, named):
+    X, y = moons
+    with pytest.raises(ValueError, match=f"takes no {named}; it takes .*") as error:
+        NetClassifier(optimizer=optimizer, optimizer_params=params, epochs=2).fit(X, y)
+    assert ("momentum" if optimizer == "sgd" else "betas") in str(error.value)
+
+
+def test_the_regressor_fits_a_curve_and_stops_on_held_out_loss():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, size=(600, 1))
+    y = np.sin(X[:, 0]) + 0.05 * rng.normal(size=600)
+    reg = NetRegressor(hidden_layer_sizes=(32,), activation="tanh", lr=0.01, epochs=400,
+                       random_state=0, early_stopping=True, tol=0.0, n_iter_no_change=10
+                       ).fit(X, y)
+    assert reg.score(X, y) > 0.95 and reg.predict(X).shape == (600,)
+    assert reg.stopped_ is not None and "validation loss" in reg.stopped_["reason"]
+    best = int(np.argmin(reg.validation_loss_curve_))  # 11 epochs without a better one
+    assert reg.n_iter_ == best + 1 + 11
+    both = NetRegressor(hidden_layer_sizes=(16,), epochs=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        both.fit(X, np.column_stack([y, -y]))
+    assert both.predict(X).shape == (600, 2)
+    step = NetRegressor(hidden_layer_sizes=(16,), random_state=0)
+    for _ in range(3):
+        step.partial_fit(X, y)
+    assert step.n_iter_ == 3
+    with pytest.raises(ValueError, match="regression loss"):
+        NetRegressor(loss="bce").fit(X, y)

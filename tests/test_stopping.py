@@ -84,7 +84,7 @@ def test_a_second_fit_continues_epochs_history_and_optimizer_state(moons):
 @pytest.mark.parametrize("kwargs, message", [
     ({"tol": -1}, "tol must be a number >= 0"),
     ({"n_iter_no_change": 0}, "n_iter_no_change must be a positive integer"),
-    ({"monitor": "val_loss"}, "monitor must be one of"),
+    ({"monitor": "accuracy"}, "monitor must be one of"),
 ])
 def test_bad_settings_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -97,3 +97,11 @@ def test_validation_accuracy_needs_validation_data(moons):
                          early_stopping=sn.EarlyStopping(monitor="val_accuracy"))
     with pytest.raises(ValueError, match="needs validation data"):
         trainer.fit(X, y, 3)
+
+
+def test_on_the_validation_loss_lower_is_better_and_the_best_weights_are_kept():
+    stopper = sn.EarlyStopping(tol=0.01, n_iter_no_change=2, monitor="val_loss")
+    assert stopper.keeps_best
+    reasons = [stopper.update({"loss": 9.0, "val_loss": v}) for v in (1.0, 0.5, 0.495, 0.6, 0.7)]
+    assert reasons[:4] == [None] * 4 and "validation loss" in reasons[4]
+    assert stopper.best == 0.495 and stopper.improved is False

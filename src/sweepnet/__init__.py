@@ -25,6 +25,7 @@ _WHERE = {
     "Snapshots": ".snapshots",
     "sweep": ".runner.api",  # Hydra
     "NetClassifier": ".estimator",  # scikit-learn
+    "NetRegressor": ".estimator",
 }
 
 

@@ -1,8 +1,9 @@
-"""A scikit-learn classifier on sweepnet's engine: ``GridSearchCV``, ``Pipeline``,
+"""scikit-learn estimators on sweepnet's engine: ``GridSearchCV``, ``Pipeline``,
 ``cross_val_score`` over networks whose components are named through the registry.
 
-    from sweepnet.estimator import NetClassifier
-    clf = NetClassifier(hidden_layer_sizes=(16,), activation="swish").fit(X, y)
+    from sweepnet.estimator import NetClassifier, NetRegressor
+    clf = NetClassifier(hidden_layer_sizes=(16,), activation="tanh").fit(X, y)
+    reg = NetRegressor(hidden_layer_sizes=(32,), epochs=500).fit(X, t)
 
 Its defaults and its training follow ``MLPClassifier``'s: the same initial
 weights for the same ``random_state`` (one ``RandomState`` draws the weights,
@@ -10,13 +11,21 @@ then the early-stopping split, then the batch orders, each epoch permuting the
 last one's order), the same stopping rule (``tol``, ``n_iter_no_change``, on
 the training loss, or on the accuracy of a held-out ``validation_fraction``
 with ``early_stopping=True``), so with ``solver``-equivalent settings its
-``loss_curve_`` equals ``MLPClassifier``'s (``tests/test_estimator.py``).
+``loss_curve_`` equals ``MLPClassifier``'s (``tests/test_estimator.py``), and so do
+``partial_fit`` (one epoch over the data it is given, no early stopping), the
+``ConvergenceWarning`` of a ``fit`` that used all its epochs, and ``verbose``'s lines.
+``NetRegressor`` is the same network with a squared-error loss and no output layer.
 """
 
 from __future__ import annotations
 
+import inspect
+import sys
+import warnings
+
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -24,14 +33,153 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import registry
-from .losses import BCE, BCEWithLogits, CrossEntropy
+from .losses import BCE, MSE, BCEWithLogits, CrossEntropy
 from .models import mlp
 from .schedules import Schedule
 from .stopping import EarlyStopping
 from .training import DIVERGED, Trainer
 
 
-class NetClassifier(ClassifierMixin, BaseEstimator):
+class _Network(BaseEstimator):
+    """What :class:`NetClassifier` and :class:`NetRegressor` share: their parameters,
+    ``fit``, ``partial_fit`` and the training (see :class:`NetClassifier`)."""
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", output="auto",
+                 loss="auto", optimizer="adam", lr=0.001,
+                 optimizer_params=None, schedule="constant", power_t=0.5, alpha=0.0001,
+                 batch_size="auto", epochs=200, init="glorot_uniform",
+                 shuffle=True, random_state=None, early_stopping=False,
+                 validation_fraction=0.1, tol=1e-4, n_iter_no_change=10, warm_start=False,
+                 verbose=False):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output = output
+        self.loss = loss
+        self.optimizer = optimizer
+        self.lr = lr
+        self.optimizer_params = optimizer_params
+        self.schedule = schedule
+        self.power_t = power_t
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.init = init
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    #: the monitor of early stopping on held-out data (``early_stopping=True``)
+    _held_out = "val_loss"
+
+    def fit(self, X, y):
+        """Train on ``X``, ``y`` for up to ``epochs`` epochs (a second call continues
+        when ``warm_start``); a ``ConvergenceWarning`` when it used them all."""
+        return self._fit(X, y, incremental=False)
+
+    def _fit(self, X, y, incremental: bool, classes=None):
+        go_on = hasattr(self, "trainer_") and (incremental or bool(self.warm_start))
+        X, y = validate_data(self, X, y, dtype=np.float64, reset=not go_on,
+                             multi_output=not isinstance(self, ClassifierMixin))
+        target = self._targets(y, go_on, classes)
+        if go_on:
+            trainer, rng = self.trainer_, self._rng
+        else:
+            rng = self._rng = check_random_state(self.random_state)
+            trainer = self.trainer_ = self._trainer(X.shape[1], rng)
+            self.model_ = trainer.model
+        epochs = 1 if incremental else int(self.epochs)
+        if epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        validation = None
+        if self.early_stopping and not incremental:
+            X, X_val, target, y_val = train_test_split(
+                X, target, random_state=rng, test_size=self.validation_fraction,
+                stratify=target if isinstance(self, ClassifierMixin) else None)
+            validation = (X_val, y_val)
+        if self.batch_size == "auto":  # on the samples it trains on, as scikit-learn
+            trainer.batch_size = min(200, X.shape[0])
+        stopper = trainer.early_stopping
+        if incremental:  # scikit-learn's partial_fit: one epoch, no early stopping, the
+            # batch order drawn from the data's own order by check_random_state(random_state)
+            # anew (with an int random_state: the same order at every call)
+            trainer.early_stopping, trainer.order_ = None, None
+            if go_on:
+                trainer.rng = self._rng = check_random_state(self.random_state)
+        try:
+            history = trainer.fit(X, target, epochs, validation_data=validation,
+                                  on_epoch_end=self._say if self.verbose else None)
+        finally:
+            trainer.early_stopping = stopper
+        trained = len(history) - getattr(self, "n_iter_", 0) if go_on else len(history)
+        self.history_ = history
+        self.n_iter_ = len(history)
+        self.stopped_ = history.attrs.get("stopped")
+        self.loss_curve_ = history["loss"].tolist()
+        if validation is not None:
+            self.validation_loss_curve_ = history["val_loss"].tolist()
+            if "val_accuracy" in history:
+                self.validation_scores_ = history["val_accuracy"].tolist()
+        if trainer.status_ == DIVERGED:  # in this fit
+            raise ValueError("training diverged: the loss became non-finite; use a smaller lr")
+        if not incremental and self.stopped_ is None and trained >= epochs:
+            warnings.warn(f"{type(self).__name__}: all {epochs} epochs trained and the "
+                          f"loss has not converged yet (tol={self.tol:g}); raise epochs",
+                          ConvergenceWarning, stacklevel=3)
+        return self
+
+    @staticmethod
+    def _say(row: dict) -> None:
+        """``verbose``: one line per epoch, as ``MLPClassifier`` prints them."""
+        print(f"Iteration {int(row['epoch'])}, loss = {row['loss']:.8f}", file=sys.stdout)
+
+    def _network(self, n_features: int, outputs: int, loss, rng) -> Trainer:
+        """The trainer of an MLP with ``outputs`` outputs and ``loss``."""
+        output = self.output
+        if output == "auto":
+            output = "sigmoid" if loss.expects == "probabilities" else None
+        sizes = [n_features, *_widths(self.hidden_layer_sizes), outputs]
+        model = mlp(sizes, activation=self.activation, output=output,
+                    init=self.init, seed=rng)
+        batch = self.batch_size
+        if batch != "auto" and batch is not None and (
+                isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1):
+            raise ValueError(f"batch_size must be a positive integer, 'auto' or None, got "
+                             f"{batch!r}")
+        stopping = EarlyStopping(tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+                                 monitor=self._held_out if self.early_stopping else "loss")
+        return Trainer(model, loss, self._optimizer(),
+                       batch_size=None if batch in (None, "auto") else int(batch),
+                       shuffle="cumulative" if self.shuffle else False, seed=rng,
+                       early_stopping=stopping, alpha=self.alpha,
+                       schedule=Schedule(self.schedule, self.power_t))
+
+    def _optimizer(self):
+        """The optimizer, its parameters checked: a name it does not take is a
+        ``ValueError`` that lists the ones it does."""
+        params = dict(self.optimizer_params or {})
+        factory = registry.optimizers.get(self.optimizer)
+        if self.optimizer == "adam":  # MLPClassifier's Adam
+            params.setdefault("variant", "sklearn")
+        try:
+            accepted = inspect.signature(factory).parameters
+        except (TypeError, ValueError):  # a factory without a signature: let it say
+            accepted = {}
+        if accepted and not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+            unknown = sorted(set(params) - set(accepted))
+            if unknown:
+                allowed = ", ".join(n for n in accepted if n not in ("self", "lr", "params"))
+                raise ValueError(f"optimizer_params: {self.optimizer!r} takes no "
+                                 f"{', '.join(unknown)}; it takes {allowed} (and lr, the "
+                                 f"estimator's own parameter)")
+        return factory(lr=self.lr, **params)
+
+
+class NetClassifier(ClassifierMixin, _Network):
     """A multi-layer perceptron classifier trained by sweepnet's engine.
 
     Parameters
@@ -53,18 +201,21 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
     lr : float, default=0.001
         The optimizer's initial learning rate (``learning_rate_init``).
     optimizer_params : dict, optional
-        Its other arguments, e.g. ``{"momentum": 0.9}`` for ``sgd``.
+        Its other arguments, e.g. ``{"momentum": 0.9}`` for ``sgd``; a name the
+        optimizer does not take is a ``ValueError`` listing those it does.
     schedule : {"constant", "invscaling", "adaptive"}, default="constant"
         How the rate changes between epochs (``learning_rate``;
         :mod:`sweepnet.schedules`).
     power_t : float, default=0.5
         ``invscaling``'s exponent.
     alpha : float, default=0.0001
-        L2 penalty (:mod:`sweepnet.regularization`).
+        L2 penalty, scikit-learn's: ``alpha / (2 n)`` times the sum of the squared
+        weights added to each batch's loss (:mod:`sweepnet.regularization`).
     batch_size : int, "auto" or None, default="auto"
         ``"auto"``: ``min(200, n_samples)``, as scikit-learn; None: full batch.
     epochs : int, default=200
-        The most epochs one ``fit`` trains (``max_iter``).
+        The most epochs one ``fit`` trains (``max_iter``); a ``fit`` that trains
+        them all without stopping warns (``ConvergenceWarning``), as scikit-learn.
     init : str, default="glorot_uniform"
         An initializer name (:mod:`sweepnet.layers.init`).
     shuffle : bool, default=True
@@ -77,6 +228,9 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
     n_iter_no_change : int, default=10
     warm_start : bool, default=False
         Continue from the last ``fit`` (weights, optimizer state, epoch count).
+    verbose : bool, default=False
+        Print each epoch's loss (``Iteration 3, loss = 0.41234567``), as
+        ``MLPClassifier``.
 
     Attributes
     ----------
@@ -86,7 +240,7 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
     validation_loss_curve_, validation_scores_ : list of float
         With ``early_stopping``: the held-out loss and accuracy of every epoch.
     n_iter_ : int
-        Epochs trained (over all warm-started fits).
+        Epochs trained (over all warm-started fits and ``partial_fit`` calls).
     stopped_ : dict or None
         When and why the last ``fit`` stopped early.
     history_ : pandas.DataFrame
@@ -95,78 +249,36 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         The network and its :class:`~sweepnet.training.Trainer`.
     """
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", output="auto",
-                 loss="auto", optimizer="adam", lr=0.001,
-                 optimizer_params=None, schedule="constant", power_t=0.5, alpha=0.0001,
-                 batch_size="auto", epochs=200, init="glorot_uniform",
-                 shuffle=True, random_state=None, early_stopping=False,
-                 validation_fraction=0.1, tol=1e-4, n_iter_no_change=10, warm_start=False):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.output = output
-        self.loss = loss
-        self.optimizer = optimizer
-        self.lr = lr
-        self.optimizer_params = optimizer_params
-        self.schedule = schedule
-        self.power_t = power_t
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.init = init
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
+    _held_out = "val_accuracy"
 
-    def fit(self, X, y):
-        """Train on ``X``, ``y`` (a second call continues when ``warm_start``)."""
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=not self._continues())
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over ``X``, ``y`` (scikit-learn's ``partial_fit``): the first call
+        needs ``classes`` (every class of the whole data); later calls go on from the
+        weights and optimizer state, without early stopping. As scikit-learn's, each
+        call draws its batch order with ``check_random_state(random_state)`` anew."""
+        if not hasattr(self, "trainer_") and classes is None:
+            raise ValueError("the first partial_fit needs classes=: every class the data "
+                             "has (np.unique(y_all))")
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def _targets(self, y, go_on: bool, classes=None) -> np.ndarray:
+        """Class indices into ``classes_`` (set on a fresh fit)."""
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        if self._continues():
-            if not np.array_equal(np.unique(y), self.classes_):
-                raise ValueError(f"warm_start: y has classes {np.unique(y)}, the fitted "
-                                 f"network {self.classes_}")
-            trainer, rng = self.trainer_, self._rng
+        if go_on:
+            unknown = np.setdiff1d(np.unique(y), self.classes_)
+            if len(unknown):
+                raise ValueError(f"y has classes {unknown} that the fitted network does not "
+                                 f"(classes_: {self.classes_})")
         else:
-            encoder = LabelEncoder().fit(y)
+            encoder = LabelEncoder().fit(y if classes is None else np.asarray(classes))
+            if classes is not None and len(np.setdiff1d(np.unique(y), encoder.classes_)):
+                raise ValueError(f"y has classes outside classes={list(classes)}")
             self.classes_ = encoder.classes_
             if len(self.classes_) < 2:
                 raise ValueError(f"NetClassifier needs samples of at least 2 classes in the "
                                  f"data, got 1 class: {self.classes_[0]!r}")
-            rng = self._rng = check_random_state(self.random_state)
-            trainer = self.trainer_ = self._trainer(X.shape[1], rng)
-            self.model_ = trainer.model
-        target = np.searchsorted(self.classes_, y)
-        validation = None
-        if self.early_stopping:
-            X, X_val, target, y_val = train_test_split(
-                X, target, random_state=rng, test_size=self.validation_fraction,
-                stratify=target)
-            validation = (X_val, y_val)
-        epochs = int(self.epochs)
-        if epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
-        if self.batch_size == "auto":  # on the samples it trains on, as scikit-learn
-            trainer.batch_size = min(200, X.shape[0])
-        history = trainer.fit(X, target, epochs, validation_data=validation)
-        self.history_ = history
-        self.n_iter_ = len(history)
-        self.stopped_ = history.attrs.get("stopped")
-        self.loss_curve_ = history["loss"].tolist()
-        if validation is not None:
-            self.validation_loss_curve_ = history["val_loss"].tolist()
-            self.validation_scores_ = history["val_accuracy"].tolist()
-        if trainer.status_ == DIVERGED:  # in this fit
-            raise ValueError("training diverged: the loss became non-finite; use a smaller lr")
-        return self
-
-    def _continues(self) -> bool:
-        return bool(self.warm_start) and hasattr(self, "trainer_")
+        return np.searchsorted(self.classes_, y)
 
     def _trainer(self, n_features: int, rng) -> Trainer:
         binary = len(self.classes_) == 2
@@ -181,30 +293,7 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"loss={name!r} has one output for two classes; y has "
                              f"{len(self.classes_)} classes: use cross_entropy (or auto)")
         outputs = len(self.classes_) if isinstance(loss, CrossEntropy) else 1
-        output = self.output
-        if output == "auto":
-            output = "sigmoid" if loss.expects == "probabilities" else None
-        sizes = [n_features, *_widths(self.hidden_layer_sizes), outputs]
-        model = mlp(sizes, activation=self.activation, output=output,
-                    init=self.init, seed=rng)
-        params = dict(self.optimizer_params or {})
-        factory = registry.optimizers.get(self.optimizer)
-        if self.optimizer == "adam":  # MLPClassifier's Adam
-            params.setdefault("variant", "sklearn")
-        optimizer = factory(lr=self.lr, **params)
-        batch = self.batch_size
-        if batch != "auto" and batch is not None and (
-                isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1):
-            raise ValueError(f"batch_size must be a positive integer, 'auto' or None, got "
-                             f"{batch!r}")
-        stopping = EarlyStopping(tol=self.tol, n_iter_no_change=self.n_iter_no_change,
-                                 monitor="val_accuracy" if self.early_stopping else "loss")
-        trainer = Trainer(model, loss, optimizer,
-                          batch_size=None if batch in (None, "auto") else int(batch),
-                          shuffle="cumulative" if self.shuffle else False, seed=rng,
-                          early_stopping=stopping, alpha=self.alpha,
-                          schedule=Schedule(self.schedule, self.power_t))
-        return trainer
+        return self._network(n_features, outputs, loss, rng)
 
     def predict_proba(self, X):
         """Class probabilities, one column per class in ``classes_``."""
@@ -219,6 +308,54 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
+class NetRegressor(RegressorMixin, _Network):
+    """A multi-layer perceptron regressor trained by sweepnet's engine.
+
+    The parameters and attributes of :class:`NetClassifier`, for continuous
+    targets ``y`` of shape ``(n_samples,)`` or ``(n_samples, n_outputs)``:
+    ``loss`` ``"auto"`` is ``mse`` (the mean squared error over samples, summed
+    over outputs; any regression loss of the registry may be named), ``output``
+    ``"auto"`` is none (the last linear layer's values), and ``early_stopping``
+    holds out ``validation_fraction`` and stops on its loss, keeping the best
+    epoch's weights. ``score`` is R², as every scikit-learn regressor's.
+    """
+
+    def partial_fit(self, X, y):
+        """One epoch over ``X``, ``y`` (scikit-learn's ``partial_fit``); later calls go on
+        from the weights and optimizer state, without early stopping."""
+        return self._fit(X, y, incremental=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # y of shape (n_samples, n_outputs)
+        return tags
+
+    def _targets(self, y, go_on: bool, classes=None) -> np.ndarray:
+        """``y`` as a float array of shape ``(n_samples, n_outputs)``."""
+        y = np.asarray(y, dtype=np.float64)
+        if go_on and (y.ndim == 1) != self._one_output:
+            raise ValueError(f"y has {1 if y.ndim == 1 else y.shape[1]} output(s) per "
+                             f"sample; the fitted network has {self.n_outputs_}")
+        if not go_on:
+            self._one_output = y.ndim == 1
+            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        return y.reshape(len(y), -1)
+
+    def _trainer(self, n_features: int, rng) -> Trainer:
+        loss = MSE() if self.loss == "auto" else registry.losses.get(self.loss)()
+        if isinstance(loss, (BCE, BCEWithLogits, CrossEntropy)):
+            raise ValueError(f"loss must be a regression loss (auto, mse, or a plugin's), "
+                             f"got {self.loss!r}: for classes use NetClassifier")
+        return self._network(n_features, self.n_outputs_, loss, rng)
+
+    def predict(self, X):
+        """The network's outputs: shape ``(n_samples,)`` when it was fitted on a 1-D ``y``."""
+        check_is_fitted(self, "trainer_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        out = self.trainer_.model.forward(X)
+        return out.ravel() if self._one_output else out
+
+
 def _widths(sizes) -> list[int]:
     sizes = [sizes] if isinstance(sizes, (int, np.integer)) else list(sizes)
     for width in sizes:
@@ -227,4 +364,4 @@ def _widths(sizes) -> list[int]:
     return [int(w) for w in sizes]
 
 
-__all__ = ["NetClassifier"]
+__all__ = ["NetClassifier", "NetRegressor"]

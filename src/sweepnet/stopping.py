@@ -6,7 +6,9 @@ Training stops when the count exceeds ``n_iter_no_change``. On the training
 loss (``monitor="loss"``): no change when ``loss > best_loss - tol``. On the
 validation accuracy (``monitor="val_accuracy"``, scikit-learn's
 ``early_stopping=True``): no change when ``score < best_score + tol``, and
-the weights of the best epoch are put back when it stops. The same epoch as
+the weights of the best epoch are put back when it stops; on the validation
+loss (``monitor="val_loss"``, a regressor's held-out data) likewise, lower
+being better. The same epoch as
 ``MLPClassifier(tol=..., n_iter_no_change=...)`` (``tests/test_estimator.py``).
 """
 
@@ -14,7 +16,9 @@ from __future__ import annotations
 
 import math
 
-MONITORS = ("loss", "val_accuracy")
+MONITORS = ("loss", "val_accuracy", "val_loss")
+#: the monitors whose value is better lower
+LOWER_IS_BETTER = ("loss", "val_loss")
 
 
 class EarlyStopping:
@@ -24,8 +28,8 @@ class EarlyStopping:
     ----------
     tol : float, default=1e-4
     n_iter_no_change : int, default=10
-    monitor : {"loss", "val_accuracy"}, default="loss"
-        ``val_accuracy`` needs validation data in ``Trainer.fit``.
+    monitor : {"loss", "val_accuracy", "val_loss"}, default="loss"
+        ``val_accuracy`` and ``val_loss`` need validation data in ``Trainer.fit``.
     """
 
     def __init__(self, tol: float = 1e-4, n_iter_no_change: int = 10,
@@ -43,13 +47,13 @@ class EarlyStopping:
 
     @property
     def keeps_best(self) -> bool:
-        """Whether the best epoch's weights are put back on stopping (validation accuracy:
+        """Whether the best epoch's weights are put back on stopping (a validation monitor:
         scikit-learn's ``early_stopping=True``); the training loop keeps them."""
-        return self.monitor == "val_accuracy"
+        return self.monitor != "loss"
 
     def reset(self) -> None:
         """Forget the best value and the count (at the start of every ``fit``)."""
-        self.best = math.inf if self.monitor == "loss" else -math.inf
+        self.best = math.inf if self.monitor in LOWER_IS_BETTER else -math.inf
         self.count = 0
         self.improved = False  # whether the last epoch was the best so far
         #: the best epoch's weights, layer by layer, when they are kept (the training
@@ -59,10 +63,10 @@ class EarlyStopping:
     def update(self, row: dict) -> str | None:
         """Take an epoch's row; return why training stops now, or None."""
         if self.monitor not in row:
-            raise ValueError("early stopping on val_accuracy needs validation data with "
-                             "class labels")
+            raise ValueError(f"early stopping on {self.monitor} needs validation data"
+                             + (" with class labels" if self.monitor == "val_accuracy" else ""))
         value = float(row[self.monitor])
-        if self.monitor == "loss":
+        if self.monitor in LOWER_IS_BETTER:
             self.count = self.count + 1 if value > self.best - self.tol else 0
             self.improved = value < self.best
             self.best = min(self.best, value)
@@ -73,7 +77,8 @@ class EarlyStopping:
                 self.best = value
         if self.count <= self.n_iter_no_change:
             return None
-        what = "training loss" if self.monitor == "loss" else "validation accuracy"
+        what = {"loss": "training loss", "val_loss": "validation loss"}.get(
+            self.monitor, "validation accuracy")
         return (f"the {what} did not improve by more than tol={self.tol:g} for "
                 f"{self.n_iter_no_change + 1} epochs")
 

@@ -503,10 +503,10 @@ def build(cfg: Any, data_cache: dict | None = None) -> Experiment:
     except ValueError as error:
         hint = " (trainer.early_stopping=true)" if "EarlyStopping" in str(error) else ""
         raise ConfigError(f"trainer.{error}{hint}") from None
-    if stopping is not None and stopping.monitor == "val_accuracy" and data.X_val is None:
-        raise ConfigError("trainer.monitor=val_accuracy needs a validation split with class "
-                          "labels (dataset.split.test_size > 0); or monitor the training "
-                          "loss: trainer.monitor=loss")
+    if stopping is not None and stopping.monitor != "loss" and data.X_val is None:
+        raise ConfigError(f"trainer.monitor={stopping.monitor} needs a validation split "
+                          f"(dataset.split.test_size > 0); or monitor the training loss: "
+                          f"trainer.monitor=loss")
     try:  # every shape, before the first step
         X = data.X_train.astype(dtype)
         trainer.prepare(X, data.y_train, "training data")
