@@ -1,5 +1,6 @@
 import importlib
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -54,16 +55,28 @@ def refresh_registries():
 
 
 @pytest.fixture(scope="session")
-def swish_installed(tmp_path_factory):
-    """Install examples/plugins/sweepnet-swish into this environment (once)."""
-    if importlib.util.find_spec("sweepnet_swish") is None:
-        # build from a copy, so the example folder gets no build/ or .egg-info
-        source = tmp_path_factory.mktemp("plugin") / "sweepnet-swish"
-        shutil.copytree(EXAMPLE, source,
-                        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-        pip = [sys.executable, "-m", "pip", "install", "--no-deps", "-q"]
-        done = subprocess.run([*pip, "--no-build-isolation", str(source)], capture_output=True)
-        if done.returncode != 0:
-            done = subprocess.run([*pip, str(source)], capture_output=True, text=True)
-            assert done.returncode == 0, done.stderr
+def swish_build(tmp_path_factory) -> Path:
+    """examples/plugins/sweepnet-swish installed into a folder of its own (``pip install
+    --target``), once: never into the environment the tests run in."""
+    source = tmp_path_factory.mktemp("plugin") / "sweepnet-swish"  # a copy: no build/ left
+    shutil.copytree(EXAMPLE, source,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    target = tmp_path_factory.mktemp("site")
+    pip = [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target)]
+    done = subprocess.run([*pip, "--no-build-isolation", str(source)], capture_output=True)
+    if done.returncode != 0:
+        done = subprocess.run([*pip, str(source)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    return target
+
+
+@pytest.fixture
+def swish_installed(swish_build, monkeypatch) -> dict:
+    """The example plugin on ``sys.path`` while the test runs (and on the ``PYTHONPATH`` of
+    the environment it returns, for subprocesses); the registries see it."""
+    monkeypatch.syspath_prepend(str(swish_build))
+    refresh_registries()
+    yield {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(swish_build), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    monkeypatch.undo()
     refresh_registries()

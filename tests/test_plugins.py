@@ -56,6 +56,13 @@ def broken_plugin(fake_plugins):
 # -- the example plugin ----------------------------------------------------------------
 @pytest.mark.usefixtures("swish_installed")
 class TestExamplePlugin:
+    def test_it_is_installed_beside_the_environment_not_into_it(self, swish_build):
+        from importlib import metadata
+
+        where = Path(metadata.distribution("sweepnet-swish").locate_file(""))
+        assert where.resolve() == swish_build.resolve()
+        assert Path(sys.prefix).resolve() not in where.resolve().parents
+
     def test_components_are_found_by_name(self):
         import sweepnet_swish
 
@@ -77,25 +84,25 @@ class TestExamplePlugin:
         result = check_dataset("spirals", n_samples=30)
         assert (result.n_samples, result.n_features, result.n_classes) == (30, 2, 2)
 
-    def test_list_shows_the_plugin_and_its_distribution(self):
+    def test_list_shows_the_plugin_and_its_distribution(self, swish_installed):
         done = subprocess.run([sys.executable, "-m", "sweepnet.plugins_cli", "list"],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, env=swish_installed)
         assert done.returncode == 0, done.stderr
         swish = [line.split() for line in done.stdout.splitlines() if " swish " in line]
         assert swish == [["layer", "swish", "sweepnet-swish", "0.1.0", "ok"]]
 
-    def test_check_swish_passes_and_prints_the_error(self):
+    def test_check_swish_passes_and_prints_the_error(self, swish_installed):
         done = subprocess.run([sys.executable, "-m", "sweepnet.plugins_cli", "check", "swish"],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, env=swish_installed)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "sweepnet-swish" in done.stdout
         assert "max relative error" in done.stdout
 
 
-    def test_the_plugins_own_test_suite_passes(self):
+    def test_the_plugins_own_test_suite_passes(self, swish_installed):
         suite = Path(__file__).parents[1] / "examples" / "plugins" / "sweepnet-swish" / "tests"
         done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                               str(suite)], capture_output=True, text=True)
+                               str(suite)], capture_output=True, text=True, env=swish_installed)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "4 passed" in done.stdout
 
