@@ -339,7 +339,8 @@ def test_dataset_hints_are_overrides_that_fix_the_problem(workdir, capsys, text,
 def test_checking_and_training_a_sweep_show_progress(workdir, capsys, monkeypatch):
     from functools import partial
 
-    from sweepnet.runner import observers, plan, progress
+    from sweepnet import progress
+    from sweepnet.runner import observers, plan
 
     monkeypatch.setattr(plan, "Progress", partial(progress.Progress, delay=0, every=0))
     monkeypatch.setattr(observers, "Progress", partial(progress.Progress, delay=0, every=0))

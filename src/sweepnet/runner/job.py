@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import __version__, rundir
 from ..analysis.curves import judge, read_curve, scheduled_lr
+from ..progress import duration
 from ..rundir import FAILED, OK, clean_overrides
 from ..snapshots import nearest, plateau_middle
 from .build import ConfigError
@@ -309,7 +310,7 @@ def finish_run(run: Run, history=None, error: BaseException | None = None) -> di
         log.info(f"{run.label}: {what}: {record['status']}, final loss "
                  f"{final.get('loss', float('nan')):.6g}"
                  + ("" if accuracy is None else f", validation accuracy {accuracy:.4g}")
-                 + f" after {record['epochs']} epochs ({record['wall_time']:.1f} s)")
+                 + f" after {record['epochs']} epochs ({duration(record['wall_time'])})")
         if record.get("baselines"):
             log.info(f"{run.label}: scikit-learn on the same data: "
                      f"{_baseline_scores(record['baselines'])}")

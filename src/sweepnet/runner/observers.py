@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
-from ..progress import Progress
+from ..progress import Progress, duration
 
 log = logging.getLogger("sweepnet")
 
@@ -68,7 +68,7 @@ class EpochLog(Observer):
             extra = "".join(f"  {k} {row[k]:.4f}" for k in ("val_loss", "val_accuracy")
                             if k in row)
             log.info(f"epoch {epoch:>{len(str(self.epochs))}}/{self.epochs}  loss "
-                     f"{row['loss']:.6f}{extra}  ({row['time']:.1f} s)")
+                     f"{row['loss']:.6f}{extra}  ({duration(row['time'])})")
         return None
 
 
