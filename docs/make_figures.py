@@ -1,4 +1,4 @@
-"""Regenerate the figures the README shows, from fresh sweeps.
+"""Regenerate the figures the documentation shows (docs/*.md), from fresh sweeps.
 
     python docs/make_figures.py
 
@@ -10,7 +10,7 @@ Runs three sweeps into a temporary directory and copies their figures into
   ``lr_sweep_convergence.png``, ``lr_sweep_decision_boundaries.png``;
 - the same study from sweepnet's default start (:data:`DEFAULT_START`):
   ``default_start_loss_lr_time.png``, ``default_start_convergence.png``;
-- the grid of "Reading a grid", learning rate x width x 5 seeds
+- the grid of docs/reading.md ("Grids"), learning rate x width x 5 seeds
   (:data:`GRID`): ``grid_loss_curves.png``, ``grid_convergence.png``,
   ``grid_heatmap.png``;
 - ``sweepnet experiment=escape_plateau``: ``escape_plateau.png``, its runs

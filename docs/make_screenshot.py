@@ -1,4 +1,4 @@
-"""Regenerate the screenshot of a sweep's report.html that the README shows.
+"""Regenerate the screenshot of a sweep's report.html that the README and docs show.
 
     python docs/make_screenshot.py
 

@@ -33,7 +33,7 @@ CONF = ROOT / "src" / "sweepnet" / "conf"
 PLUGINS = ROOT / "src" / "hydra_plugins"
 PACKAGE_INIT = ROOT / "src" / "sweepnet" / "__init__.py"
 
-MARKER = re.compile(r"^<!-- (config-reference|public-api|cli-help:[^>]*) -->\s*$", re.M)
+MARKER = re.compile(r"^<!-- (config-reference|public-api|cli-help:[^>]*) -->[ \t]*$", re.M)
 
 #: the groups' order on the page (the root config's defaults list); others follow by name
 GROUP_ORDER = ["dataset", "model", "loss", "optimizer", "trainer", "strategy", "gallery",
@@ -78,17 +78,10 @@ def _balanced(text: str) -> bool:
     return text.count("(") <= text.count(")")
 
 
-def parse_config(text: str) -> ConfigFile:
-    """A config file's keys in order, each with its value as written and its comment.
-
-    A key's comment is its inline comment; a comment-only line that starts in
-    that comment's column continues it. The comment lines right above a key are
-    its comment when it has no inline one, else they head a section of keys (as
-    do those above a mapping, for its first key). An inline comment that opens a
-    parenthesis it does not close goes on in the next key's: both are joined on
-    the first key, and the next one refers to it.
-    """
-    lines = text.splitlines()
+def _header(lines: list[str]) -> tuple[ConfigFile, int]:
+    """The comment block a file starts with: its description, its usage lines
+    (``sweepnet experiment=...``), whether it is a ``@package _global_`` preset; and
+    the index of the first line after it."""
     header: list[str] = []
     i = 0
     while i < len(lines) and (lines[i].startswith("#") or not lines[i].strip()):
@@ -105,12 +98,34 @@ def parse_config(text: str) -> ConfigFile:
         else:
             (result.usage if line.startswith("sweepnet ") else prose).append(line)
     result.description = " ".join(prose)
+    return result, i
 
+
+def parse_config(text: str) -> ConfigFile:
+    """A config file's keys in order, each with its value as written and its comment.
+
+    A key's comment is its inline comment; a comment-only line that starts in
+    that comment's column continues it. The comment lines right above a key are
+    its comment when it has no inline one, else they head a section of keys (as
+    do those above a mapping, for its first key). An inline comment that opens a
+    parenthesis it does not close goes on in the next key's: both are joined on
+    the first key, and the next one refers to it.
+    """
+    lines = text.splitlines()
+    result, i = _header(lines)
     stack: list[tuple[int, str]] = []  # (indent, key) of the enclosing mappings
     pending: list[str] = []  # comment lines waiting for their key
     in_defaults = False
     last: Key | None = None
+    block: int | None = None  # inside a block scalar (|, >) of a key at this indent
+    block_text: list[str] = []
     for line in lines[i:]:
+        if block is not None:
+            if not line.strip() or len(line) - len(line.lstrip()) > block:
+                block_text.append(line.strip())
+                last.value = f"(text: {' '.join(t for t in block_text if t)[:60]} ...)"
+                continue
+            block = None
         if not line.strip():
             pending = []
             continue
@@ -150,6 +165,8 @@ def parse_config(text: str) -> ConfigFile:
         entry = Key(path, value, comment or above, column, above if comment else "")
         result.keys.append(entry)
         last = entry
+        if value[:1] in "|>":  # a block scalar: its lines are text, not keys
+            block, block_text = indent, []
     _join_open_comments(result.keys)
     _lists_as_values(result, text)
     return result
@@ -229,8 +246,9 @@ def _root_section() -> list[str]:
         if name == "_self_":
             continue
         out.append(f"| {_code(name)} | {_code(value)} | {_cell(comment)} |")
-    out += ["", "Its keys (`hydra.*` are Hydra's own, set by sweepnet):", ""]
-    out += _key_table(config.keys)
+    out += ["", "Its keys (`hydra.*` are Hydra's own, set by sweepnet; `hydra.help`, the text of "
+            "`sweepnet --help`, is left out):", ""]
+    out += _key_table([k for k in config.keys if not k.path.startswith("hydra.help.")])
     return out
 
 

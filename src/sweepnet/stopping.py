@@ -52,7 +52,8 @@ class EarlyStopping:
         return self.monitor != "loss"
 
     def reset(self) -> None:
-        """Forget the best value and the count (at the start of every ``fit``)."""
+        """Forget the best value and the count (at the start of a fresh ``fit``; a
+        continued one goes on counting, as scikit-learn's ``warm_start``)."""
         self.best = math.inf if self.monitor in LOWER_IS_BETTER else -math.inf
         self.count = 0
         self.improved = False  # whether the last epoch was the best so far

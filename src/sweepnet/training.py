@@ -65,9 +65,12 @@ class Trainer:
 
     Parameters
     ----------
-    model, loss, optimizer
-        The network, a :mod:`~sweepnet.losses` loss and an
-        :mod:`~sweepnet.optimizers` optimizer.
+    model : Sequential
+        The network.
+    loss : Loss
+        A :mod:`~sweepnet.losses` loss.
+    optimizer : Optimizer
+        An :mod:`~sweepnet.optimizers` optimizer.
     batch_size : int or None, default=None
         Samples per update; ``None`` (or at least the number of samples) is
         full-batch gradient descent.

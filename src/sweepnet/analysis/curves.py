@@ -2,7 +2,7 @@
 
 Functions take a run's per-epoch training loss (epoch 1 first) and speak in
 1-based epochs, like ``history.csv``. :class:`Rule` holds the parameters; the
-README ("Reading a curve") gives the reasons.
+"Reading a sweep" page of the docs (``docs/reading.md``) gives the reasons.
 
 Time
     Gradient descent with step ``η`` for ``k`` updates moves about as far as

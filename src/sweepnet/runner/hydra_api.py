@@ -6,8 +6,9 @@ exercises every one of them, so an upgrade of Hydra that breaks one fails
 there, by name.
 
 - :func:`initialized`: Hydra's global state for sweepnet's configs, with an
-  extra config directory searched first (``--config-dir``), as ``@hydra.main``
-  does it; the public ``initialize_config_module`` has no config directory.
+  extra config directory searched after them (``--config-dir``: options added,
+  a shipped option of the same name wins), as ``@hydra.main`` does it; the
+  public ``initialize_config_module`` has no config directory.
 - :func:`apply_overrides`: value overrides applied to a composed config
   (Hydra's own override code), so a sweep composes its defaults list once per
   set of config-group choices instead of once per job (~0.15 s each).

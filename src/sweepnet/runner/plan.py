@@ -59,7 +59,7 @@ class Plan:
     root: DictConfig  # the root config with its hydra node, composed once
     sweep_dir: Path | None  # None for a single run
     command: list[str] = field(default_factory=list)  # the arguments that run it again
-    config_dir: str | None = None  # --config-dir, searched before sweepnet's configs
+    config_dir: str | None = None  # --config-dir: options added to sweepnet's configs
     config_name: str = "config"  # --config-name
     #: where the command started: relative paths in the config (``dataset.path``) mean
     #: the same file for every launcher, whatever ``hydra.job.chdir`` says
