@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris, make_moons
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -188,14 +188,20 @@ def test_a_diverging_fit_says_so(moons, loss):
 
 # --------------------------------------------------------------------------- scikit-learn habits
 
-@pytest.mark.parametrize("solver, ours", [("sgd", dict(optimizer="sgd")), ("adam", dict())],
-                         ids=["sgd", "adam"])
-def test_partial_fit_equals_mlpclassifiers(moons, solver, ours):
-    """One epoch per call, from the data's own order each time, no early stopping: the
-    loss of every call and the weights after them as MLPClassifier's partial_fit."""
+PARTIAL = {"sgd": (dict(solver="sgd"), dict(optimizer="sgd")),
+           "adam": (dict(solver="adam"), dict()),
+           "adaptive": (dict(solver="sgd", learning_rate="adaptive", tol=1e9, n_iter_no_change=2),
+                        dict(optimizer="sgd", schedule="adaptive", tol=1e9, n_iter_no_change=2))}
+
+
+@pytest.mark.parametrize("theirs_, ours", PARTIAL.values(), ids=PARTIAL.keys())
+def test_partial_fit_equals_mlpclassifiers(moons, theirs_, ours):
+    """One epoch per call, from the data's own order each time, no early stopping (the rule
+    still counts: "adaptive" lowers the rate): the loss of every call and the weights after
+    them as MLPClassifier's partial_fit."""
     X, y = moons
-    theirs = MLPClassifier(hidden_layer_sizes=(8,), solver=solver, random_state=2,
-                           learning_rate_init=0.05, momentum=0.0, batch_size=128)
+    theirs = MLPClassifier(hidden_layer_sizes=(8,), random_state=2, learning_rate_init=0.05,
+                           momentum=0.0, batch_size=128, **theirs_)
     mine = NetClassifier(hidden_layer_sizes=(8,), random_state=2, lr=0.05, batch_size=128,
                          **ours)
     halves = [(X[:500], y[:500]), (X[500:], y[500:])]
@@ -207,6 +213,8 @@ def test_partial_fit_equals_mlpclassifiers(moons, solver, ours):
     np.testing.assert_allclose(mine.loss_curve_, theirs.loss_curve_, rtol=0, atol=1e-10)
     for layer, coef in zip([mine.model_[0], mine.model_[2]], theirs.coefs_):
         np.testing.assert_allclose(layer.weight, coef, rtol=0, atol=1e-10)
+    if theirs_["solver"] == "sgd":  # (Adam's learning_rate is its bias-corrected step)
+        assert mine.trainer_.optimizer.lr == pytest.approx(theirs._optimizer.learning_rate)
 
 
 def test_partial_fit_needs_the_classes_first_and_keeps_them(moons):
@@ -218,6 +226,13 @@ def test_partial_fit_needs_the_classes_first_and_keeps_them(moons):
     assert list(clf.classes_) == [0, 1] and clf.predict_proba(X).shape == (len(X), 2)
     with pytest.raises(ValueError, match="classes"):
         clf.partial_fit(X[:10], np.full(10, 7))
+    with pytest.raises(ValueError, match="early_stopping=True is for fit"):
+        NetClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1])
+    refused = NetClassifier(epochs=0)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        refused.fit(X, y)
+    with pytest.raises(NotFittedError):  # a refused fit leaves nothing that predicts
+        refused.predict(X)
 
 
 def test_a_fit_that_uses_every_epoch_warns_as_mlpclassifier(moons):
@@ -281,3 +296,7 @@ def test_the_regressor_fits_a_curve_and_stops_on_held_out_loss():
     assert step.n_iter_ == 3
     with pytest.raises(ValueError, match="regression loss"):
         NetRegressor(loss="bce").fit(X, y)
+    with pytest.raises(ValueError, match="y has 2 output.s. per sample; the fitted network has 1"):
+        step.partial_fit(X, np.column_stack([y, y]))
+    step.partial_fit(X, y[:, None])  # (n, 1) is one output, as (n,)
+    assert step.n_iter_ == 4

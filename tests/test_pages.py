@@ -7,6 +7,7 @@ are kept in ``$SWEEPNET_ARTIFACTS`` (default ``test-artifacts/`` at the top of
 the checkout).
 """
 
+import html
 import os
 import re
 import shlex
@@ -354,3 +355,44 @@ def test_the_command_of_a_sweep_without_its_record_is_rebuilt_from_its_jobs(tmp_
             for lr in ("0.5", "2") for seed in (0, 1)]
     assert command(tmp_path, jobs, True) == (f"sweepnet -m trainer.epochs=5 optimizer.lr=0.5,2 "
                                              f"seed=0,1 hydra.sweep.dir={tmp_path}")
+
+
+def test_a_sweep_over_a_renamed_key_in_an_odd_folder_gives_a_command_that_runs(workdir):
+    """``loss`` is renamed ``loss (config)`` in the tables; a folder with a space, ``#``
+    and ``é`` must be quoted for Hydra: the page's command still writes the same sweep."""
+    args = ["loss=bce_with_logits,mse", "model.output=null", "trainer.epochs=5"]
+    odd = workdir / "my sweeps #1 é"
+    assert main(["-m", *args, f"hydra.sweep.dir='{odd}'"]) == 0
+    text, _ = page(odd / "report.html")
+    words = shlex.split(html.unescape(re.search(r"<pre>(sweepnet -m [^<]*)</pre>", text)
+                                      .group(1)))
+    assert words[2:5] == args  # as typed, not rebuilt
+    again = workdir / "again"
+    assert main([w.replace(str(odd), str(again)) for w in words[1:]]) == 0
+    columns = ["job", "loss (config)", "final_loss"]
+    pd.testing.assert_frame_equal(pd.read_csv(again / "sweep_summary.csv")[columns],
+                                  pd.read_csv(odd / "sweep_summary.csv")[columns])
+
+
+def test_index_links_reach_folders_with_spaces_and_hashes(workdir):
+    from urllib.parse import unquote
+
+    assert main(["trainer.epochs=3", f"hydra.run.dir='{workdir / 'runs' / 'a #1'}'"]) == 0
+    _, parsed = page(write_index(workdir))
+    (link,) = [lnk for lnk in parsed.links if "report.html" in lnk]
+    assert "#" not in link and (workdir / unquote(link)).is_file()
+
+
+def test_sweeps_whose_jobs_all_failed_are_compared_without_curves(workdir, capsys):
+    with refusing_huge_activations():
+        for name in ("a", "b"):
+            assert main(["-m", "model.activation=refuses_huge", "optimizer.lr=1e9,2e9",
+                         "loss=mse", "model.output=null", "trainer.epochs=3",
+                         f"hydra.sweep.dir={name}"]) == 0
+    assert compare_main(["a", "b", "--out", "cmp"]) == 0
+    summary = pd.read_csv(workdir / "cmp" / "compare_summary.csv")
+    assert set(summary["status"]) == {"failed"} and len(summary) == 4
+    assert (workdir / "cmp" / "report.html").is_file()
+    assert compare_main(["a", "b", "--out", "a/inside"]) == 2  # never into a sweep
+    assert "inside a sweep directory" in capsys.readouterr().err
+    assert not (workdir / "a" / "inside").exists()

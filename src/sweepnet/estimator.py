@@ -85,6 +85,12 @@ class _Network(BaseEstimator):
         go_on = hasattr(self, "trainer_") and (incremental or bool(self.warm_start))
         X, y = validate_data(self, X, y, dtype=np.float64, reset=not go_on,
                              multi_output=not isinstance(self, ClassifierMixin))
+        epochs = 1 if incremental else self.epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not hold data out: early_stopping=True is for "
+                             "fit (as scikit-learn's)")
         target = self._targets(y, go_on, classes)
         if go_on:
             trainer, rng = self.trainer_, self._rng
@@ -92,9 +98,7 @@ class _Network(BaseEstimator):
             rng = self._rng = check_random_state(self.random_state)
             trainer = self.trainer_ = self._trainer(X.shape[1], rng)
             self.model_ = trainer.model
-        epochs = 1 if incremental else int(self.epochs)
-        if epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        epochs = int(epochs)
         validation = None
         if self.early_stopping and not incremental:
             X, X_val, target, y_val = train_test_split(
@@ -103,18 +107,15 @@ class _Network(BaseEstimator):
             validation = (X_val, y_val)
         if self.batch_size == "auto":  # on the samples it trains on, as scikit-learn
             trainer.batch_size = min(200, X.shape[0])
-        stopper = trainer.early_stopping
-        if incremental:  # scikit-learn's partial_fit: one epoch, no early stopping, the
-            # batch order drawn from the data's own order by check_random_state(random_state)
-            # anew (with an int random_state: the same order at every call)
-            trainer.early_stopping, trainer.order_ = None, None
+        if incremental:  # scikit-learn's partial_fit: one epoch (the stopping rule counts, so
+            # "adaptive" lowers the rate, but one epoch is all a call trains), the batch order
+            # drawn from the data's own order by check_random_state(random_state) anew (with
+            # an int random_state: the same order at every call)
+            trainer.order_ = None
             if go_on:
                 trainer.rng = self._rng = check_random_state(self.random_state)
-        try:
-            history = trainer.fit(X, target, epochs, validation_data=validation,
-                                  on_epoch_end=self._say if self.verbose else None)
-        finally:
-            trainer.early_stopping = stopper
+        history = trainer.fit(X, target, epochs, validation_data=validation,
+                              on_epoch_end=self._say if self.verbose else None)
         trained = len(history) - getattr(self, "n_iter_", 0) if go_on else len(history)
         self.history_ = history
         self.n_iter_ = len(history)
@@ -333,12 +334,13 @@ class NetRegressor(RegressorMixin, _Network):
     def _targets(self, y, go_on: bool, classes=None) -> np.ndarray:
         """``y`` as a float array of shape ``(n_samples, n_outputs)``."""
         y = np.asarray(y, dtype=np.float64)
-        if go_on and (y.ndim == 1) != self._one_output:
-            raise ValueError(f"y has {1 if y.ndim == 1 else y.shape[1]} output(s) per "
-                             f"sample; the fitted network has {self.n_outputs_}")
+        outputs = 1 if y.ndim == 1 else y.shape[1]
+        if go_on and outputs != self.n_outputs_:
+            raise ValueError(f"y has {outputs} output(s) per sample; the fitted network has "
+                             f"{self.n_outputs_}")
         if not go_on:
             self._one_output = y.ndim == 1
-            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+            self.n_outputs_ = outputs
         return y.reshape(len(y), -1)
 
     def _trainer(self, n_features: int, rng) -> Trainer:

@@ -22,6 +22,7 @@ plateaus, ``stuck``), the groups of replicates and the plot roles.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,7 @@ class Results:
     #: what is wrong (see :func:`sweepnet.rundir.check_run`); "no directory" for a gap
     problems: dict[str, str] = field(default_factory=dict)
     command: str = ""  # the command that writes it again (see command())
+    fixed: list[str] = field(default_factory=list)  # the overrides every run shares
 
 
 def swept_parameters(overrides: list[list[str]]) -> tuple[list[str], list[dict]]:
@@ -100,46 +102,70 @@ def _summary_row(job, swept: dict, record: dict) -> dict:
     return row
 
 
+def shared_overrides(overrides: list[list[str]]) -> list[str]:
+    """The overrides (as typed) that every job has: what a sweep kept fixed."""
+    if not overrides:
+        return []
+    first, *others = overrides
+    return [o for o in first if all(o in job for job in others)]
+
+
+def hydra_value(text: str) -> str:
+    """``text`` as an override's value Hydra reads back whole: bare when it is plain
+    letters, digits and ``_ . / -``; else single-quoted (a space, ``,``, ``#``, ``é``)."""
+    if re.fullmatch(r"[A-Za-z0-9_./-]+", text):
+        return text
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def command(path: Path, overrides: list[list[str]], is_sweep: bool) -> str:
     """The ``sweepnet`` command that writes this run or sweep again.
 
     A sweep's is read from its ``multirun.yaml`` (the overrides as typed, as
-    Hydra records them; a preset's sweep is in the preset); for a sweep written
-    before sweepnet recorded them there (swept keys missing), it is rebuilt from
-    the jobs' ``overrides``: those every job shares, then each swept key with its
-    values in the order the jobs ran. A run's is its overrides.
+    Hydra records them; a preset's sweep is in the preset; ``--config-dir`` and
+    ``--config-name`` from Hydra's record of them); for a sweep written before
+    sweepnet recorded its overrides there (swept keys missing), the grid is
+    rebuilt from the jobs' ``overrides``: those every job shares, then each swept
+    key with its values in the order the jobs ran. A run's is its overrides.
     """
     import shlex
 
     if not is_sweep:
         return shlex.join(["sweepnet", *(overrides[0] if overrides else []),
-                           f"hydra.run.dir={path}"])
+                           f"hydra.run.dir={hydra_value(str(path))}"])
     config = rundir.sweep_config(path).get("hydra") or {}
     recorded = config.get("overrides") or {}
     hydra = [o for o in recorded.get("hydra") or [] if not o.startswith("hydra.sweep.dir=")]
     task = list(recorded.get("task") or [])
-    swept, _ = swept_parameters(overrides)
+    fixed = {o.partition("=")[0].lstrip("+~") for o in shared_overrides(overrides)}
+    swept = {o.partition("=")[0].lstrip("+~") for job in overrides for o in job} - fixed
     typed = {o.partition("=")[0].lstrip("+~") for o in task}
     typed |= set((config.get("sweeper") or {}).get("params") or {})  # a preset's sweep
-    if not set(swept) <= typed:
+    if not swept <= typed:
         task = _grid(overrides)
-    return shlex.join(["sweepnet", "-m", *hydra, *task, f"hydra.sweep.dir={path}"])
+    options = []
+    for source in (config.get("runtime") or {}).get("config_sources") or []:
+        if isinstance(source, dict) and source.get("provider") == "command-line":
+            options += ["--config-dir", str(source.get("path"))]
+    name = (config.get("job") or {}).get("config_name")
+    if name not in (None, "config"):
+        options += ["--config-name", str(name)]
+    return shlex.join(["sweepnet", *options, "-m", *hydra, *task,
+                       f"hydra.sweep.dir={hydra_value(str(path))}"])
 
 
 def _grid(overrides: list[list[str]]) -> list[str]:
     """The overrides of a grid that gives these jobs: shared ones, then swept ones."""
+    shared = shared_overrides(overrides)
     values: dict[str, list[str]] = {}
     for job in overrides:
         for override in job:
-            key, _, value = override.partition("=")
-            values.setdefault(key, [])
-            if value not in values[key]:
-                values[key].append(value)
-    shared = [key for key, seen in values.items()
-              if len(seen) == 1 and all(any(o.partition("=")[0] == key for o in job)
-                                        for job in overrides)]
-    return [f"{key}={values[key][0]}" for key in shared] + [
-        f"{key}={','.join(seen)}" for key, seen in values.items() if key not in shared]
+            if override not in shared:
+                key, _, value = override.partition("=")
+                values.setdefault(key, [])
+                if value not in values[key]:
+                    values[key].append(value)
+    return shared + [f"{key}={','.join(seen)}" for key, seen in values.items()]
 
 
 def _neither(path: Path) -> str:
@@ -204,7 +230,7 @@ def load(path: str | Path, allow_empty: bool = False) -> Results:
     history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame()
     typed = [record.get("overrides") or [] for _, record, _ in runs]
     return Results(history, summary, keys, path, is_sweep, missing, problems,
-                   command(path, typed, is_sweep))
+                   command(path, typed, is_sweep), shared_overrides(typed))
 
 
 def _empty(path: Path, is_sweep: bool, missing: list[str], problems: dict[str, str]) -> str:

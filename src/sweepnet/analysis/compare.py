@@ -94,6 +94,8 @@ def _figures(sweeps: dict[str, Sweep], summary: pd.DataFrame, history: pd.DataFr
     """The overlaid figures; jobs renumbered across sweeps (the plots key runs by job)."""
     from .plots import plot_convergence, plot_curves
 
+    if "job" not in history:  # no run has a history (every job failed): no curves
+        history = pd.DataFrame(columns=["sweep", "job"])
     number = {(row.sweep, row.job): i for i, row in enumerate(summary.itertuples())}
     summary = summary.drop(columns="group").assign(
         job=[number[(s, j)] for s, j in zip(summary["sweep"], summary["job"])])
@@ -106,7 +108,8 @@ def _figures(sweeps: dict[str, Sweep], summary: pd.DataFrame, history: pd.DataFr
     parameters = ["sweep", *dict.fromkeys(p for s in sweeps.values() for p in s.parameters)]
     x = shared[0]
     figures = []
-    if "loss" in history:  # one panel per value of the x parameter, one colour per sweep
+    if "loss" in history and history["loss"].notna().any():  # a panel per x value, a
+        # colour per sweep
         roles = choose_roles(summary, parameters, x="sweep", hue=x, replicates=replicates)
         curves = add_groups(summary, roles)
         figures.append(PlotTask("loss_curves.png", plot_curves,
@@ -135,8 +138,11 @@ def compare(paths: Sequence[str | Path], out: str | Path,
     out = Path(out)
     if len(paths) < 2:
         raise ValueError("give two sweeps or more to compare")
-    if rundir.kind_of(out) is not None:
-        raise ValueError(f"{out} is a {rundir.kind_of(out)} directory: write the comparison "
+    inside = next((p for p in [out.absolute(), *out.absolute().parents]
+                   if rundir.kind_of(p) is not None), None)
+    if inside is not None:
+        raise ValueError(f"{out} is {'' if inside == out.absolute() else 'inside '}a "
+                         f"{rundir.kind_of(inside)} directory ({inside}): write the comparison "
                          f"into a folder of its own (--out)")
     sweeps = {}
     for name, path in zip(names(paths), paths):

@@ -3,7 +3,8 @@
 Every page is a single file that works offline and when mailed: its style and
 its one script (sorting a table by a click on a column's header) are inline,
 figures are embedded as data URIs (PNG or SVG; a PDF figure is linked), and
-links point only to files next to it. Nothing is fetched from anywhere.
+links lead to local files (next to it, or a compared sweep's page). Nothing is
+fetched from anywhere.
 
 This module only writes markup: :mod:`.report`, :mod:`.index` and
 :mod:`.compare` decide what a page holds.
@@ -112,7 +113,9 @@ def _sort_value(value) -> str | None:
         return ""
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
             value, (bool, np.bool_)):
-        return repr(float(value))
+        number = float(value)
+        return repr(number) if np.isfinite(number) else "Infinity" if number > 0 \
+            else "-Infinity"  # what JavaScript's Number() reads
     return None
 
 

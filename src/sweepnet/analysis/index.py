@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -60,12 +61,12 @@ def entry(path: Path, root: Path) -> dict:
     counts = status_counts(statuses)
     finals = [(r.get("final") or {}) for r in records if r.get("status") == rundir.OK]
     page = path / rundir.REPORT_PAGE
-    link = path.relative_to(root).as_posix()
+    link = quote(path.relative_to(root).as_posix())  # a folder named "a #1" links whole
     when = max(times, default=path.stat().st_mtime)
     return {
         "when": datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M"),
         "kind": rundir.SWEEP if is_sweep else rundir.RUN,
-        "directory": link + "/",
+        "directory": path.relative_to(root).as_posix() + "/",
         "runs": len(run_dirs),
         "disk_MB": _disk_use(path) / 1e6,
         **{status: counts[status] for status in rundir.STATUSES},

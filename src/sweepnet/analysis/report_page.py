@@ -89,9 +89,7 @@ def _swept(sweep: Sweep) -> str:
     rows = [(p, ", ".join(html.cell_text(v) for v in ordered_values(sweep.summary[p])),
              "swept: replicate (aggregated)" if p in sweep.roles.replicates else "swept")
             for p in sweep.parameters if p in sweep.summary]
-    jobs = [set(str(o).split()) for o in sweep.summary["overrides"]]
-    shared = set.intersection(*jobs) - {"(defaults)"} if jobs else set()
-    rows += [(*o.split("=", 1), "fixed") for o in sorted(shared) if "=" in o]
+    rows += [(*o.split("=", 1), "fixed") for o in sweep.fixed if "=" in o]
     if not rows:
         return ""
     return html.table(pd.DataFrame(rows, columns=["parameter", "values", "role"]),

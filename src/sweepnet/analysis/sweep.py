@@ -34,6 +34,7 @@ class Sweep:
     missing: list[str] = field(default_factory=list)
     problems: dict[str, str] = field(default_factory=dict)  # see sweepnet.results.Results
     command: str = ""  # the command that writes it again (sweepnet.results.command)
+    fixed: list[str] = field(default_factory=list)  # the overrides every run shares
 
 
 def load(path: str | Path, replicates: Sequence[str] = DEFAULT_REPLICATES,
@@ -64,4 +65,5 @@ def load(path: str | Path, replicates: Sequence[str] = DEFAULT_REPLICATES,
         summary = add_groups(summary, roles)
     groups = group_table(summary, roles) if not summary.empty else pd.DataFrame()
     return Sweep(history, summary, groups, plateaus, results.parameters, roles, results.path,
-                 results.is_sweep, results.missing, results.problems, results.command)
+                 results.is_sweep, results.missing, results.problems, results.command,
+                 results.fixed)

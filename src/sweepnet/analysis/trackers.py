@@ -106,6 +106,7 @@ class Export:
     metrics: list[str]  # the history columns exported per epoch, in history.csv's order
     missing: list[str]
     problems: dict[str, str]
+    fixed: dict[str, Any]  # the overrides every job shares (sweepnet.results.shared_overrides)
 
 
 def _finite(value: Any) -> bool:
@@ -137,7 +138,7 @@ def _read_sweep(path: str | Path) -> Export:
                                        and not pd.api.types.is_bool_dtype(job.history[c])
                                        for job in jobs if c in job.history)]
     return Export(path, sweep.is_sweep, jobs, list(sweep.parameters), metrics,
-                  list(sweep.missing), dict(sweep.problems))
+                  list(sweep.missing), dict(sweep.problems), rundir.override_values(sweep.fixed))
 
 
 # --------------------------------------------------------------------------- TensorBoard
@@ -508,15 +509,12 @@ def _write_mlflow(sweep: Export, store: Store, experiment: str | None) -> tuple[
     from mlflow.entities import Param
 
     experiment_id = _experiment_id(client, name, store.artifacts)
-    first, *others = [job.hparams for job in sweep.jobs]
-    fixed = {k: v for k, v in first.items()
-             if all(k in other and repr(other[k]) == repr(v) for other in others)}
     statuses = pd.Series([job.status for job in sweep.jobs]).value_counts()
     parent_id = client.create_run(experiment_id, run_name=sweep.path.name,
                                   start_time=_ms(min(job.start for job in sweep.jobs))
                                   ).info.run_id
     try:
-        _log(client, parent_id, params=[Param(k, str(v)) for k, v in fixed.items()],
+        _log(client, parent_id, params=[Param(k, str(v)) for k, v in sweep.fixed.items()],
              tags=_tags({"sweepnet.kind": rundir.SWEEP if sweep.is_sweep else rundir.RUN,
                          "sweepnet.dir": str(sweep.path), "swept": ", ".join(sweep.parameters),
                          "jobs": str(len(sweep.jobs)),

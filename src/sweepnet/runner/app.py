@@ -159,6 +159,8 @@ def run(checked: Plan) -> int:
         else:
             _interrupted(checked, what)
         return 143 if isinstance(stopped, Terminated) else 130
+    finally:  # however it ended: a failed run and an interrupted sweep are listed too
+        _refresh_index(checked.sweep_dir or checked.jobs[0].run_dir)
     return 0
 
 
@@ -266,14 +268,13 @@ def _report_sweep(checked: Plan) -> None:
     _share(sweep_dir, checked.root)
 
 
-def _share(path: Path, cfg: DictConfig) -> None:
-    """After a run's or sweep's report: the index of the ``outputs`` folder it lies under,
-    and the trackers of ``report.export``. A failure here is a warning: the results are
-    written, and ``sweepnet-export`` writes them into a tracker later."""
+def _refresh_index(path: Path | None) -> None:
+    """The index of the ``outputs`` folder a run or sweep lies under, however the command
+    ended (a failed run, an interrupted sweep are listed too); a failure is a warning."""
     from ..analysis.index import refresh_outputs
-    from ..analysis.report import export_options
-    from ..analysis.trackers import default_target, export
 
+    if path is None or not path.is_dir():
+        return
     try:
         index = refresh_outputs(path)
     except OSError as error:
@@ -281,6 +282,14 @@ def _share(path: Path, cfg: DictConfig) -> None:
     else:
         if index is not None:
             log.info(f"all runs and sweeps: {index}")
+
+
+def _share(path: Path, cfg: DictConfig) -> None:
+    """After a run's or sweep's report: the trackers of ``report.export``. A failure here
+    is a warning: the results are written, and ``sweepnet-export`` writes them later."""
+    from ..analysis.report import export_options
+    from ..analysis.trackers import default_target, export
+
     for tracker, target in export_options(cfg).items():
         target = default_target(path, tracker) if target is None else target
         try:
@@ -289,8 +298,8 @@ def _share(path: Path, cfg: DictConfig) -> None:
             log.warning(f"not exported to {tracker} ({type(error).__name__}: {error}); the "
                         f"results are kept: sweepnet-export {tracker} {path} {target}")
         else:
-            log.info(f"exported to {tracker}: {target}" + ("" if str(where) == str(target)
-                     else f" (run {where})"))
+            log.info(f"exported to {tracker}: {target}"
+                     + (f" (parent run {where})" if tracker == "mlflow" else ""))
 
 
 def _interrupted(checked: Plan, what: str) -> None:

@@ -128,6 +128,8 @@ def explained(error: BaseException, overrides: list[str], config_name: str = "co
 
         group, name = option.groups()
         options = config_groups().get(group, ())
+        if not options:  # Hydra's own groups (hydra/launcher) or --config-dir's: its list
+            return message
         close = close_name(name, options)
         hint = f"; did you mean {group}={close}?" if close else ""
         return f"{group}={name}: no such option{hint} (options: {', '.join(options)})"

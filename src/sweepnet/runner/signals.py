@@ -14,6 +14,7 @@ and surface as an unrelated error (:class:`between_library_calls`).
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from .observers import StopAtEpochEnd
 
-PACKAGE = str(Path(__file__).resolve().parents[1])  # sweepnet's own source files
+PACKAGE = os.path.join(str(Path(__file__).resolve().parents[1]), "")  # sweepnet's own files
 RECHECK_S = 0.05  # how often a held interrupt looks for sweepnet's code again
 
 
@@ -80,14 +81,18 @@ class between_library_calls:  # noqa: N801 - a context manager, named like conte
 
     def __enter__(self) -> None:
         self.held: list[KeyboardInterrupt] = []
-        self.previous = {}
+        self.previous: dict = {}
+        self.switching = True  # while handlers change hands, an interrupt is only held
         if threading.current_thread() is threading.main_thread():
             self.base = _depth(sys._getframe(1))  # the frame of the ``with``
-            self.previous = {s: signal.signal(s, self._request) for s in self.signals}
+            self.timer = signal.setitimer(signal.ITIMER_REAL, 0)  # a caller's alarm, paused
+            for signum in self.signals:
+                self.previous[signum] = signal.signal(signum, self._request)
+        self.switching = False
 
     def _ours(self, frame) -> bool:
         for _ in range(_depth(frame) - self.base):
-            if not frame.f_code.co_filename.startswith(PACKAGE):
+            if not os.path.realpath(frame.f_code.co_filename).startswith(PACKAGE):
                 return False
             frame = frame.f_back
         return True
@@ -95,15 +100,20 @@ class between_library_calls:  # noqa: N801 - a context manager, named like conte
     def _request(self, signum, frame) -> None:
         if signum != signal.SIGALRM:
             self.held[:] = [Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()]
+        if self.switching:
+            return
         if self.held and self._ours(frame):
             raise self.held.pop()
         if self.held:
             signal.setitimer(signal.ITIMER_REAL, RECHECK_S)
 
     def __exit__(self, *exc) -> None:
+        self.switching = True
         if self.previous:
             signal.setitimer(signal.ITIMER_REAL, 0)
             for signum, handler in self.previous.items():
                 signal.signal(signum, handler)
+            if self.timer[0] > 0:  # the caller's alarm goes on
+                signal.setitimer(signal.ITIMER_REAL, *self.timer)
         if self.held:
             raise self.held.pop()
