@@ -12,6 +12,7 @@ figure is drawn from the files the runs wrote.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import math
 import os
@@ -146,25 +147,27 @@ def _boundary_runs(sweep: Sweep, jobs=None) -> list[dict]:
 def _boundary_figures(sweep: Sweep, fmt: str) -> list[PlotTask]:
     from .plots import plot_decision_boundary, plot_decision_grid
 
+    read = functools.cache(rundir.read_surface)  # each run's surface read once for all figures
     if not sweep.is_sweep:
-        surface = rundir.read_surface(sweep.path)
+        surface = read(sweep.path)
         return [] if surface is None else [PlotTask(
             f"decision_boundary.{fmt}", plot_decision_boundary, (surface,),
-            {"title": "Decision boundary"}, cost=1.5)] + _snapshot_figures(sweep, fmt)
+            {"title": "Decision boundary"}, cost=1.5)] + _snapshot_figures(sweep, fmt, read)
     panels = []
     for run in _boundary_runs(sweep):
-        surface = rundir.read_surface(sweep.path / str(run["job"]))
+        surface = read(sweep.path / str(run["job"]))
         if surface is not None:
             panels.append((_title(sweep, run), surface))
     if not panels:
         return []
     return [PlotTask(f"decision_boundaries.{fmt}", plot_decision_grid, (panels,),
-                     cost=1.0 + 0.3 * len(panels))] + _snapshot_figures(sweep, fmt)
+                     cost=1.0 + 0.3 * len(panels))] + _snapshot_figures(sweep, fmt, read)
 
 
-def _snapshot_figures(sweep: Sweep, fmt: str) -> list[PlotTask]:
+def _snapshot_figures(sweep: Sweep, fmt: str, read: Callable) -> list[PlotTask]:
     """``plateau_boundaries`` and ``snapshot_boundaries`` (:mod:`.snapshot_panels`): per
-    group, its first run with a plateau (with snapshots), or its first run."""
+    group, its first run with a plateau (with snapshots), or its first run; ``read``: a run
+    directory's surface (:func:`sweepnet.rundir.read_surface`, cached by the caller)."""
     from .plots import plot_decision_grid
     from .snapshot_panels import epoch_panels, plateau_panels
 
@@ -177,7 +180,7 @@ def _snapshot_figures(sweep: Sweep, fmt: str) -> list[PlotTask]:
     figures = []
     plateaus, at_epochs = [], []
     for run, where, title in runs(set(sweep.plateaus["job"])):
-        surface = rundir.read_surface(where)
+        surface = read(where)
         if surface is not None:
             plateaus += plateau_panels(title, surface, sweep.plateaus[
                 sweep.plateaus["job"] == run["job"]], run)
@@ -187,7 +190,7 @@ def _snapshot_figures(sweep: Sweep, fmt: str) -> list[PlotTask]:
                                  "title": "Decision boundaries on the plateau and at the end"},
                                 cost=1.0 + 0.3 * len(plateaus)))
     for run, where, title in runs():
-        surface = rundir.read_surface(where)
+        surface = read(where)
         if surface is not None and str(surface.get("snapshot_mode", "")) == "epochs":
             at_epochs.append(epoch_panels(title, surface, run))
     if at_epochs:
