@@ -79,6 +79,11 @@ def shared_parameters(sweeps: dict[str, Sweep]) -> list[str]:
                   else len(PREFERRED_X))
 
 
+def swept_parameters(sweeps: dict[str, Sweep]) -> list[str]:
+    """Every parameter any of the sweeps swept, in the order they first appear."""
+    return list(dict.fromkeys(p for sweep in sweeps.values() for p in sweep.parameters))
+
+
 def _stacked(sweeps: dict[str, Sweep], table: str) -> pd.DataFrame:
     frames = [getattr(sweep, table).assign(sweep=name) for name, sweep in sweeps.items()
               if not getattr(sweep, table).empty]
@@ -105,7 +110,7 @@ def _figures(sweeps: dict[str, Sweep], summary: pd.DataFrame, history: pd.DataFr
     if not plateaus.empty:
         plateaus = plateaus.assign(job=[number.get((s, j)) for s, j in zip(
             plateaus["sweep"], plateaus["job"])])
-    parameters = ["sweep", *dict.fromkeys(p for s in sweeps.values() for p in s.parameters)]
+    parameters = ["sweep", *swept_parameters(sweeps)]
     x = shared[0]
     figures = []
     if "loss" in history and history["loss"].notna().any():  # a panel per x value, a
@@ -154,7 +159,7 @@ def compare(paths: Sequence[str | Path], out: str | Path,
     shared = shared_parameters(sweeps)
     summary, history, plateaus = (_stacked(sweeps, t) for t in
                                   ("summary", "history", "plateaus"))
-    parameters = ["sweep", *dict.fromkeys(p for s in sweeps.values() for p in s.parameters)]
+    parameters = ["sweep", *swept_parameters(sweeps)]
     roles = choose_roles(summary, parameters, x=shared[0], hue="sweep", replicates=replicates)
     summary = add_groups(summary.drop(columns="group"), roles)  # groups across the sweeps
     groups = group_table(summary, roles)
@@ -183,8 +188,7 @@ def write_page(done: Comparison, out: Path, figures: list[Path]) -> Path:
     shown = shown.loc[:, (shown != 0).any(axis=0)]
     links = [Path(sweep.path).absolute().joinpath(rundir.REPORT_PAGE).as_uri()
              for sweep in done.sweeps.values()]
-    summary_columns = ["sweep", "job", *dict.fromkeys(
-        p for s in done.sweeps.values() for p in s.parameters)]
+    summary_columns = ["sweep", "job", *swept_parameters(done.sweeps)]
     summary_columns += [c for c in ("status", "final_loss", "final_val_loss",
                                     "final_val_accuracy", "epochs", "ending",
                                     "convergence_epoch", "stuck") if c in done.summary]
