@@ -13,7 +13,9 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -283,6 +285,43 @@ def test_ray_tasks_write_the_in_process_sweep_and_a_killed_worker_fails_only_its
     assert_same_sweep(long_reference, killed)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def ray_head(ray_engine, monkeypatch):
+    """A Ray cluster running on this machine, started as its users start one (``ray start
+    --head``; token authentication off, here and in the test's process): its ports."""
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    ray_command = str(Path(sys.executable).parent / "ray")
+    ports = {"port": free_port(), "ray-client-server-port": free_port()}
+    started = subprocess.run([ray_command, "start", "--head", "--num-cpus=2",
+                              "--include-dashboard=false", "--disable-usage-stats",
+                              *(f"--{key}={value}" for key, value in ports.items())],
+                             capture_output=True, text=True)
+    if started.returncode != 0:
+        engine_missing(f"`ray start --head` failed: {started.stderr.strip()[-500:]}")
+    yield ports
+    subprocess.run([ray_command, "stop"], capture_output=True)
+
+
+def test_a_running_ray_cluster_takes_the_stacks_at_auto_and_through_its_client(
+        workdir, ray_head, ray_engine):
+    reference = in_process(workdir, ARGS)
+    addresses = {"auto": "auto", "client": f"ray://127.0.0.1:{ray_head['ray-client-server-port']}",
+                 "beside": None}  # no address: a cluster of its own beside the running one
+    for name, address in addresses.items():
+        chosen = [f"hydra.launcher.address={address}"] if address else []
+        code, sweep_dir = sweep(workdir, *ARGS, "hydra.launcher.executor=ray", CHUNKS, *chosen,
+                                name=name)
+        assert code == 0, name
+        assert_same_sweep(reference, sweep_dir)
+        assert not ray_engine.is_initialized()  # disconnected: the next sweep connects anew
+
+
 # ------------------------------------------------------------------- options that cannot run
 
 
@@ -321,13 +360,18 @@ def test_an_engine_whose_package_is_missing_names_the_extra(workdir, capsys, mon
     assert 'needs the sweepnet_no_such_package package: pip install "sweepnet[ray]"' in err
 
 
+@pytest.mark.parametrize("address", ["127.0.0.1:9", "ray://127.0.0.1:9"])
 def test_an_unreachable_ray_cluster_is_one_message_and_nothing_trains(workdir, capsys,
-                                                                     ray_engine):
+                                                                     ray_engine, address,
+                                                                     monkeypatch):
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
     code, sweep_dir = sweep(workdir, "optimizer.lr=0.5,1", "trainer.epochs=2",
-                            "hydra.launcher.executor=ray", "hydra.launcher.address=127.0.0.1:9")
+                            "hydra.launcher.executor=ray", f"hydra.launcher.address={address}")
     assert code == 2
     err = capsys.readouterr().err
-    assert "hydra.launcher.address=127.0.0.1:9: no Ray cluster could be reached" in err
+    assert f"hydra.launcher.address={address}: no Ray cluster could be reached" in err
+    # a Ray client's connection that token authentication refuses looks the same: the way out
+    assert ("RAY_AUTH_MODE=token" in err) == address.startswith("ray://")
     assert not [p for p in sweep_dir.iterdir() if p.name.isdigit()]
 
 

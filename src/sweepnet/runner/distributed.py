@@ -345,14 +345,12 @@ class Ray:
                 if self.address:
                     ray.init(address=str(self.address), logging_level=logging.WARNING,
                              log_to_driver=False)
-                else:
-                    ray.init(num_cpus=available_cores(), include_dashboard=False,
-                             logging_level=logging.WARNING, log_to_driver=False)
+                else:  # "local": a new cluster, even where `ray start` runs one
+                    ray.init(address="local", num_cpus=available_cores(),
+                             include_dashboard=False, logging_level=logging.WARNING,
+                             log_to_driver=False)
             except Exception as error:  # ConnectionError, ValueError, ... depending on how
-                raise ConfigError(
-                    f"hydra.launcher.address={self.address}: no Ray cluster could be reached "
-                    f"({type(error).__name__}: {_last_line(str(error))}); start one with "
-                    f"`ray start --head`, or leave the address out for a local one") from None
+                raise ConfigError(_not_started(self.address, error)) from None
             self.started = True
         remote = ray.remote(num_cpus=tasks[0].threads if tasks else 1, max_retries=0)(
             run_stack_task)
@@ -386,8 +384,22 @@ class Ray:
     def close(self) -> None:
         import ray
 
-        if self.started and not self.address:
+        if self.started:  # a local cluster stops; from a running one, the process disconnects
             ray.shutdown()
+
+
+def _not_started(address: str | None, error: Exception) -> str:
+    """What to say when ``ray.init`` fails: what failed, and what to do."""
+    why = f"{type(error).__name__}: {_last_line(str(error))}"
+    if not address:
+        return f"hydra.launcher.executor=ray: a local Ray cluster could not start ({why})"
+    message = (f"hydra.launcher.address={address}: no Ray cluster could be reached ({why}); "
+               f"start one with `ray start --head`, or leave the address out for a local one")
+    if str(address).startswith("ray://") and not os.environ.get("RAY_AUTH_MODE"):
+        message += ("; a cluster with token authentication (Ray's default from 2.59) answers "
+                    "a Ray client only with RAY_AUTH_MODE=token set here and its token "
+                    "(`ray get-auth-token`) in RAY_AUTH_TOKEN or ~/.ray/auth_token")
+    return message
 
 
 def _reachable(address: str | None, timeout: float = 5.0) -> None:
