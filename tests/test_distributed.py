@@ -1,6 +1,8 @@
 """Whole stacks on real distributed engines: submitit (local processes and a real SLURM)
-and a local Ray cluster. Each sweep directory must equal the in-process one (timing
-columns aside), after a preempted-and-requeued task and after a killed worker too.
+and Ray (a local cluster, and one started with ``ray start``). Each sweep directory
+must equal the in-process one (timing columns aside): after a task requeued at its
+time limit, preempted, requeued by the scheduler, stopped by Ctrl-C, killed, and
+while SLURM's controller was down.
 
 The SLURM tests need a running one-node SLURM (``.ci/slurm.sh`` starts one, as root);
 without it they skip with the reason, unless ``SWEEPNET_REQUIRE_CLUSTER=1`` (CI),
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -61,6 +64,12 @@ def in_process(workdir, args, name="local"):
     return workdir / name
 
 
+@pytest.fixture(scope="module")
+def long_reference(tmp_path_factory):
+    """The LONG sweep in this process, once for the tests that stop it somewhere."""
+    return in_process(tmp_path_factory.mktemp("reference"), LONG)
+
+
 def wait_for(condition, timeout: float, what: str):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -80,6 +89,40 @@ def job_log(sweep_dir: Path, job: int) -> str:
     return (sweep_dir / str(job) / "sweepnet.log").read_text()
 
 
+def stopped_and_continued(sweep_dir: Path, jobs) -> bool:
+    """Whether each job's log says it was stopped and then continued from its checkpoint."""
+    return all("interrupted after" in job_log(sweep_dir, j) and
+               "continues from epoch" in job_log(sweep_dir, j) for j in jobs)
+
+
+def task_processes(sweep_dir: Path) -> list[str]:
+    """The pids of this sweep's submitit tasks on this machine (no one else's)."""
+    pattern = rf"submitit\.core\._submit {re.escape(str(sweep_dir))}/"
+    return subprocess.run(["pgrep", "-f", pattern], capture_output=True,
+                          text=True).stdout.split()
+
+
+def array_tasks(sweep_dir: Path) -> dict[str, str]:
+    """SLURM's tasks of this sweep's job arrays (no one else's): ``123_0``: state and
+    reason, for those it still lists as queued or running."""
+    arrays = [p.name for p in (sweep_dir / ".submitit").glob("*") if p.name.isdigit()]
+    if not arrays:
+        return {}
+    out = subprocess.run(["squeue", "-h", "-r", "-j", ",".join(arrays), "-o", "%i %T %r"],
+                         capture_output=True, text=True).stdout
+    return {line.split()[0]: line.split(maxsplit=1)[1] for line in out.splitlines()}
+
+
+def running_tasks(sweep_dir: Path) -> list[str]:
+    return sorted(t for t, s in array_tasks(sweep_dir).items() if s.startswith("RUNNING"))
+
+
+def start_now(task: str) -> None:
+    """SLURM holds a requeued task about two minutes (its BeginTime): start it now."""
+    time.sleep(2.0)  # a start in the second of the kill is refused (its credential)
+    subprocess.run(["scontrol", "update", f"jobid={task}", "StartTime=now"], check=True)
+
+
 # ------------------------------------------------------------------ submitit, local processes
 
 
@@ -94,20 +137,19 @@ def test_submitit_local_tasks_write_the_in_process_sweep(workdir):
     assert len(list((sweep_dir / ".submitit").glob("*/*_result.pkl"))) == 6
 
 
-def test_a_preempted_submitit_task_is_requeued_and_ends_with_the_same_numbers(workdir):
+def test_a_preempted_submitit_task_is_requeued_and_ends_with_the_same_numbers(
+        workdir, long_reference):
     need("submitit", "cluster")
-    reference = in_process(workdir, LONG)
     sweep_dir = workdir / "preempted"
     signalled = []
 
     def preempt():  # submitit's preemption signal to one task, as SLURM sends it
-        wait_for(lambda: training(sweep_dir, 0), 60, "job 0 to start")
+        wait_for(lambda: training(sweep_dir, 0) and training(sweep_dir, 1), 60,
+                 "both tasks to start")  # each has its handlers by then
         time.sleep(2.0)  # in training, past the start of the stack
-        found = subprocess.run(["pgrep", "-f", "submitit.core._submit"], capture_output=True,
-                               text=True).stdout.split()
-        for pid in found[:1]:
-            os.kill(int(pid), signal.SIGUSR2)
-            signalled.append(pid)
+        pid = task_processes(sweep_dir)[0]
+        os.kill(int(pid), signal.SIGUSR2)
+        signalled.append(pid)
 
     thread = threading.Thread(target=preempt)
     thread.start()
@@ -115,25 +157,31 @@ def test_a_preempted_submitit_task_is_requeued_and_ends_with_the_same_numbers(wo
                     "hydra.launcher.cluster=local", CHUNKS, name="preempted")
     thread.join()
     assert code == 0 and signalled
-    logs = "".join(job_log(sweep_dir, j) for j in range(4))
-    assert "interrupted after" in logs and "continues from epoch" in logs
-    assert_same_sweep(reference, sweep_dir)
+    # the signalled task's two jobs (interleaved chunks: 0 and 2, or 1 and 3), and only
+    # those, stopped at an epoch's end and continued from their checkpoints
+    stopped = {j for j in range(4) if "interrupted after" in job_log(sweep_dir, j)}
+    assert stopped in ({0, 2}, {1, 3}) and stopped_and_continued(sweep_dir, stopped)
+    assert_same_sweep(long_reference, sweep_dir)
 
 
-@pytest.mark.parametrize("cluster", ["local", "slurm"])
-def test_ctrl_c_stops_the_tasks_which_keep_checkpoints_that_a_resume_continues(workdir,
-                                                                              cluster):
-    if cluster == "slurm":
+@pytest.mark.parametrize("engine", ["local", "slurm", "ray"])
+def test_ctrl_c_stops_the_tasks_which_keep_checkpoints_that_a_resume_continues(
+        workdir, long_reference, engine):
+    """On SLURM one task runs at a time (array_parallelism=1): the queued one is
+    cancelled, and no task of the sweep is left queued or running after the command."""
+    if engine == "slurm":
         slurm_ready()
-    need("submitit", "cluster")
-    reference = in_process(workdir, LONG)
+    need(*{"ray": ("ray", "ray")}.get(engine, ("submitit", "cluster")))
     sweep_dir = workdir / "stopped"
-    args = [*LONG, "hydra.launcher.executor=submitit", f"hydra.launcher.cluster={cluster}",
-            CHUNKS]
+    args = {"local": ["hydra.launcher.executor=submitit", "hydra.launcher.cluster=local"],
+            "slurm": ["hydra.launcher.executor=submitit", "hydra.launcher.array_parallelism=1"],
+            "ray": ["hydra.launcher.executor=ray"]}[engine]
+    args = [*LONG, *args, CHUNKS]
+    started = [0] if engine == "slurm" else [0, 1]  # one task, or both
 
     def ctrl_c():
-        wait_for(lambda: training(sweep_dir, 0) and training(sweep_dir, 1), 120,
-                 "both tasks to start")
+        wait_for(lambda: all(training(sweep_dir, j) for j in started), 120,
+                 "the tasks to start")
         time.sleep(2.0)
         os.kill(os.getpid(), signal.SIGINT)  # the command's Ctrl-C, in its main thread
 
@@ -142,31 +190,26 @@ def test_ctrl_c_stops_the_tasks_which_keep_checkpoints_that_a_resume_continues(w
     code, _ = sweep(workdir, *args, name="stopped")
     thread.join()
     assert code == 130
-    statuses = pd.read_csv(sweep_dir / "sweep_summary.csv")["status"]
-    assert (statuses == "interrupted").all()
-    assert all((sweep_dir / str(j) / "checkpoint.npz").exists() for j in range(4))
+    summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    trained = sorted(j + k for j in started for k in (0, 2))  # a task's jobs: j, j + 2
+    assert summary["job"].tolist() == trained and (summary["status"] == "interrupted").all()
+    assert all((sweep_dir / str(j) / "checkpoint.npz").exists() for j in trained)
+    if engine == "slurm":
+        assert array_tasks(sweep_dir) == {}  # the queued task was cancelled, not left
     assert sweep(workdir, *args, name="stopped")[0] == 0
-    assert "continues from epoch" in job_log(sweep_dir, 0)
-    assert_same_sweep(reference, sweep_dir)
+    assert all("continues from epoch" in job_log(sweep_dir, j) for j in trained)
+    assert_same_sweep(long_reference, sweep_dir)
 
 
 # ---------------------------------------------------------------------------- a real SLURM
 
 
-def squeue() -> dict[str, str]:
-    out = subprocess.run(["squeue", "-h", "-r", "-n", "sweepnet", "-o", "%i %T %r"],
-                         capture_output=True, text=True).stdout
-    return {line.split()[0]: line.split(maxsplit=1)[1] for line in out.splitlines()}
-
-
-def test_a_slurm_array_of_stacks_writes_the_in_process_sweep_through_two_requeues(workdir,
-                                                                                   capsys):
+def test_a_slurm_array_of_stacks_writes_the_in_process_sweep_through_two_requeues(
+        workdir, long_reference, capsys):
     """Task 0 gets submitit's preemption signal (SIGUSR2: what ``--signal`` sends before a
     time limit) and requeues itself; task 1 is requeued by the scheduler (``scontrol
-    requeue``: SIGTERM). Both keep checkpoints and continue; SLURM holds a requeued job
-    about two minutes, which the test shortens with ``scontrol update StartTime=now``."""
+    requeue``: SIGTERM). Both keep checkpoints and continue."""
     slurm_ready()
-    reference = in_process(workdir, LONG)
     sweep_dir = workdir / "slurm"
     events = []
 
@@ -174,17 +217,15 @@ def test_a_slurm_array_of_stacks_writes_the_in_process_sweep_through_two_requeue
         wait_for(lambda: training(sweep_dir, 0) and training(sweep_dir, 1), 120,
                  "both tasks to start")
         time.sleep(2.0)
-        tasks = sorted(wait_for(lambda: [t for t, s in squeue().items()
-                                         if s.startswith("RUNNING")], 60, "running tasks"))
+        tasks = wait_for(lambda: running_tasks(sweep_dir)[1:] and running_tasks(sweep_dir),
+                         60, "two running tasks")
         subprocess.run(["scancel", "--signal=USR2", tasks[0]], check=True)
         subprocess.run(["scontrol", "requeue", tasks[1]], check=True)
         events.append(tasks)
         for task in tasks:
-            wait_for(lambda t=task: squeue().get(t, "").startswith("PENDING"), 90,
-                     f"{task} to be requeued")
-            time.sleep(2.0)  # a start in the second of the kill is refused (its credential)
-            subprocess.run(["scontrol", "update", f"jobid={task}", "StartTime=now"],
-                           check=True)
+            wait_for(lambda t=task: array_tasks(sweep_dir).get(t, "").startswith("PENDING"),
+                     90, f"{task} to be requeued")
+            start_now(task)
 
     thread = threading.Thread(target=preempt_and_requeue)
     thread.start()
@@ -197,20 +238,56 @@ def test_a_slurm_array_of_stacks_writes_the_in_process_sweep_through_two_requeue
     assert re.match(r"sweepnet: stack tasks done 0/2 \(2 running, 0 queued, 0 job\(s\) failed, ",
                     progress[0])  # the first line, two seconds in
     assert progress[-1].startswith("sweepnet: stack tasks done 2/2 (")
-    logs = "".join(job_log(sweep_dir, j) for j in range(4))
-    assert logs.count("interrupted after") >= 2 and logs.count("continues from epoch") >= 2
+    assert stopped_and_continued(sweep_dir, range(4))  # every job of both tasks
+    assert_same_sweep(long_reference, sweep_dir)
+
+
+def test_a_slurm_task_at_its_time_limit_requeues_itself_and_ends_with_the_same_numbers(
+        workdir):
+    """A real time limit: with ``timeout_min=2`` and ``signal_delay_s=60`` SLURM sends
+    SIGUSR2 30 to 60 s into the task (it checks every 30 s); the jobs are sized to train
+    about 80 s here, so the task is stopped at least once, requeues itself and
+    continues (SLURM's two-minute hold of a requeued task is shortened)."""
+    slurm_ready()
+    calibration = in_process(workdir, ["optimizer.lr=0.5", "seed=0,1", "trainer.epochs=8000"],
+                             name="calibration")
+    seconds = json.loads((calibration / "0" / "result.json").read_text())["wall_time"]
+    epochs = int(8000 * 80 / seconds)  # the stack of two trains about 80 s here
+    args = ["optimizer.lr=0.5", "seed=0,1", f"trainer.epochs={epochs}"]
+    reference = in_process(workdir, args)
+    sweep_dir = workdir / "limited"
+    requeues = []
+
+    def hurry():  # every requeue of the task, until the sweep has ended
+        while not (sweep_dir / "sweep_summary.csv").exists():
+            for task in [t for t, s in array_tasks(sweep_dir).items() if "BeginTime" in s]:
+                start_now(task)
+                requeues.append(task)
+                wait_for(lambda t=task: "BeginTime" not in array_tasks(sweep_dir).get(t, ""),
+                         60, f"{task} to leave its hold")
+            time.sleep(1.0)
+
+    thread = threading.Thread(target=hurry, daemon=True)
+    thread.start()
+    code, _ = sweep(workdir, *args, "hydra.launcher.executor=submitit",
+                    "hydra.launcher.timeout_min=2", "hydra.launcher.signal_delay_s=60",
+                    "hydra.launcher.max_num_timeout=6", name="limited")
+    thread.join(timeout=10)
+    assert code == 0 and requeues
+    (submitit_log,) = (sweep_dir / ".submitit").glob("*/*_0_log.out")
+    assert "this job is timed-out" in submitit_log.read_text()  # submitit's word for it
+    assert stopped_and_continued(sweep_dir, [0, 1])
     assert_same_sweep(reference, sweep_dir)
 
 
-def test_a_slurm_task_that_dies_marks_its_jobs_failed_and_a_resume_trains_them(workdir):
+def test_a_slurm_task_that_dies_marks_its_jobs_failed_and_a_resume_trains_them(
+        workdir, long_reference):
     slurm_ready()
-    reference = in_process(workdir, LONG)
     sweep_dir = workdir / "killed"
 
     def kill():
         wait_for(lambda: training(sweep_dir, 0), 120, "job 0 to start")
-        task = wait_for(lambda: sorted(t for t, s in squeue().items()
-                                       if s.startswith("RUNNING")), 60, "a running task")[0]
+        task = wait_for(lambda: running_tasks(sweep_dir), 60, "a running task")[0]
         subprocess.run(["scancel", "--signal=KILL", task], check=True)
 
     thread = threading.Thread(target=kill)
@@ -234,7 +311,75 @@ def test_a_slurm_task_that_dies_marks_its_jobs_failed_and_a_resume_trains_them(w
                     record["error"])
     assert sweep(workdir, *LONG, "hydra.launcher.executor=submitit", CHUNKS,
                  name="killed")[0] == 0
+    assert len(list((sweep_dir / ".submitit").glob("*/*_submission.sh"))) == 2
+    (resumed,) = sorted((sweep_dir / ".submitit").glob("*/*_submission.sh"))[1:]
+    assert "#SBATCH --array" not in resumed.read_text()  # one task: the finished one not again
+    assert_same_sweep(long_reference, sweep_dir)
+
+
+def test_hydras_own_submitit_launcher_runs_a_job_per_slurm_task_without_sacct_noise(
+        workdir, capsys):
+    """Hydra's launcher, one SLURM task per job: the same tables, and submitit's warning
+    on every poll of a SLURM without accounting said once, not every two seconds."""
+    slurm_ready()
+    args = ["optimizer.lr=0.5,1", "trainer.epochs=50"]
+    reference = in_process(workdir, args)
+    capsys.readouterr()
+    code, sweep_dir = sweep(workdir, *args, "hydra/launcher=submitit_slurm",
+                            "hydra.launcher.timeout_min=5", name="per_job")
+    assert code == 0
+    said = capsys.readouterr()
+    assert "Bypassing sacct error" not in said.out + said.err
     assert_same_sweep(reference, sweep_dir)
+
+
+@contextmanager
+def slurmctld_down():
+    """SLURM's controller stopped (its jobs go on where they run), started again after."""
+    if os.geteuid() != 0 or shutil.which("slurmctld") is None:
+        engine_missing("stopping and starting slurmctld needs root (.ci/slurm.sh's SLURM)")
+    subprocess.run(["scontrol", "shutdown", "slurmctld"], check=True, capture_output=True)
+    wait_for(lambda: subprocess.run(["pgrep", "-x", "slurmctld"]).returncode != 0, 60,
+             "slurmctld to stop")
+    try:
+        yield
+    finally:
+        subprocess.run([shutil.which("slurmctld")], check=True)
+        wait_for(lambda: subprocess.run(["sinfo", "-h"], capture_output=True).returncode == 0,
+                 60, "slurmctld to answer")
+
+
+def test_a_slurm_controller_that_does_not_answer_is_refused_or_waited_for(
+        workdir, long_reference, capsys, monkeypatch):
+    """Down at the start: one message, nothing written. Down while the tasks train: a
+    warning, the tasks go on, and the sweep ends as if nothing happened."""
+    slurm_ready()
+    with slurmctld_down():
+        code, sweep_dir = sweep(workdir, "optimizer.lr=0.5,1", "trainer.epochs=2",
+                                "hydra.launcher.executor=submitit", name="down")
+    assert code == 2 and not sweep_dir.exists()
+    assert "hydra.launcher.cluster=slurm: SLURM's controller does not answer (sinfo: " \
+        in capsys.readouterr().err
+
+    from sweepnet.runner import distributed
+
+    monkeypatch.setattr(distributed, "SILENT_WARN_S", 2.0)
+    sweep_dir = workdir / "outage"
+
+    def outage():
+        wait_for(lambda: training(sweep_dir, 0) and training(sweep_dir, 1), 120,
+                 "both tasks to start")
+        with slurmctld_down():
+            time.sleep(25.0)  # squeue takes 18 s to give up on it
+
+    thread = threading.Thread(target=outage)
+    thread.start()
+    code, _ = sweep(workdir, *LONG, "hydra.launcher.executor=submitit", CHUNKS, name="outage")
+    thread.join()
+    assert code == 0
+    said = capsys.readouterr()
+    assert "SLURM's controller has not answered squeue for " in said.out + said.err
+    assert_same_sweep(long_reference, sweep_dir)
 
 
 # ------------------------------------------------------------------------------------- Ray
@@ -251,14 +396,13 @@ def ray_engine():
 
 
 def test_ray_tasks_write_the_in_process_sweep_and_a_killed_worker_fails_only_its_jobs(
-        workdir, ray_engine):
+        workdir, long_reference, ray_engine):
     reference = in_process(workdir, ARGS)
     code, sweep_dir = sweep(workdir, *ARGS, "hydra.launcher.executor=ray", CHUNKS, name="ray")
     assert code == 0
     assert_same_sweep(reference, sweep_dir)
     assert not ray_engine.is_initialized()  # the local cluster it started is shut down
 
-    long_reference = in_process(workdir, LONG, name="long")
     killed = workdir / "killed"
     victims = []
 
@@ -294,18 +438,29 @@ def free_port() -> int:
 @pytest.fixture
 def ray_head(ray_engine, monkeypatch):
     """A Ray cluster running on this machine, started as its users start one (``ray start
-    --head``; token authentication off, here and in the test's process): its ports."""
+    --head``, token authentication off here and in the test's process): its ports. It
+    runs under ``--block``, so stopping that process stops this cluster and no other."""
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
-    ray_command = str(Path(sys.executable).parent / "ray")
     ports = {"port": free_port(), "ray-client-server-port": free_port()}
-    started = subprocess.run([ray_command, "start", "--head", "--num-cpus=2",
-                              "--include-dashboard=false", "--disable-usage-stats",
-                              *(f"--{key}={value}" for key, value in ports.items())],
-                             capture_output=True, text=True)
-    if started.returncode != 0:
-        engine_missing(f"`ray start --head` failed: {started.stderr.strip()[-500:]}")
-    yield ports
-    subprocess.run([ray_command, "stop"], capture_output=True)
+    head = subprocess.Popen([str(Path(sys.executable).parent / "ray"), "start", "--head",
+                             "--block", "--num-cpus=2", "--include-dashboard=false",
+                             "--disable-usage-stats",
+                             *(f"--{key}={value}" for key, value in ports.items())],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: head.poll() is not None or _listening(ports["ray-client-server-port"]),
+                 120, "the Ray head to listen")
+        if head.poll() is not None:
+            engine_missing(f"`ray start --head` failed: {head.stderr.read()[-500:]}")
+        yield ports
+    finally:
+        head.terminate()
+        head.wait(timeout=60)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_a_running_ray_cluster_takes_the_stacks_at_auto_and_through_its_client(
@@ -372,7 +527,7 @@ def test_an_unreachable_ray_cluster_is_one_message_and_nothing_trains(workdir, c
     assert f"hydra.launcher.address={address}: no Ray cluster could be reached" in err
     # a Ray client's connection that token authentication refuses looks the same: the way out
     assert ("RAY_AUTH_MODE=token" in err) == address.startswith("ray://")
-    assert not [p for p in sweep_dir.iterdir() if p.name.isdigit()]
+    assert not sweep_dir.exists()  # refused before anything was written
 
 
 def test_a_search_refuses_a_distributed_executor(workdir, capsys):

@@ -224,7 +224,7 @@ def test_a_bad_data_file_is_a_short_message(workdir, capsys, monkeypatch, name, 
     from sweepnet import system
 
     if name.endswith(".gz"):  # 100 KB of text at most
-        monkeypatch.setattr(system, "physical_memory", lambda: 2_000_000)
+        monkeypatch.setattr(system, "usable_memory", lambda: 2_000_000)
     (workdir / name).write_bytes(data)
     err = refused(short("dataset=csv", f"dataset.path={name}", "dataset.target=y"), capsys,
                   workdir, message)
@@ -363,16 +363,36 @@ def test_a_training_step_larger_than_memory_is_refused_with_a_batch_size_that_fi
         workdir, capsys, monkeypatch):
     from sweepnet.runner import build
 
-    monkeypatch.setattr(build, "physical_memory", lambda: 400_000)
+    monkeypatch.setattr(build, "usable_memory", lambda: 400_000)
     err = refused(short(), capsys, workdir, "takes about", "trainer.batch_size=")
     fits = err.split("trainer.batch_size=")[1].split()[0]
     assert main(short(f"trainer.batch_size={fits}", "hydra.run.dir=r")) == 0
 
 
+def test_the_memory_budget_is_what_a_slurm_task_or_a_cgroup_allows(workdir, capsys,
+                                                                     monkeypatch):
+    """A task on a shared node may use what SLURM gave it, not the node's memory."""
+    from sweepnet import system
+
+    machine = system._machine_memory()
+    for name in ("SLURM_MEM_PER_NODE", "SLURM_MEM_PER_CPU", "SLURM_CPUS_ON_NODE"):
+        monkeypatch.delenv(name, raising=False)
+    assert system.usable_memory() == min(machine, system._cgroup_memory() or machine)
+    monkeypatch.setenv("SLURM_MEM_PER_NODE", "1024")  # --mem=1G
+    assert system.usable_memory() == min(2**30, machine)
+    monkeypatch.delenv("SLURM_MEM_PER_NODE")
+    monkeypatch.setenv("SLURM_MEM_PER_CPU", "512")  # --mem-per-cpu=512M on 3 CPUs
+    monkeypatch.setenv("SLURM_CPUS_ON_NODE", "3")
+    assert system.usable_memory() == min(3 * 2**29, machine)
+    monkeypatch.setenv("SLURM_MEM_PER_CPU", "1")  # the checks take it: 3 MB
+    refused(short("model.hidden=[128]"), capsys, workdir, "can be used here",
+            "trainer.batch_size=")
+
+
 def test_snapshots_larger_than_a_quarter_of_memory_are_refused(workdir, capsys, monkeypatch):
     from sweepnet.runner import build
 
-    monkeypatch.setattr(build, "physical_memory", lambda: 4_000)  # 3 copies of 520 bytes
+    monkeypatch.setattr(build, "usable_memory", lambda: 4_000)  # 3 copies of 520 bytes
     refused(short("trainer.batch_size=1"), capsys, workdir,
             "report.snapshots: 3 copies of the weights", "report.snapshots=null")
     assert main(short("trainer.batch_size=1", "report.snapshots=null", "hydra.run.dir=r")) == 0
@@ -393,7 +413,7 @@ def test_stacks_are_cut_to_fit_in_memory_and_train_the_same_numbers(workdir, mon
         experiment = stack[0].experiment
         step = experiment.trainer.step_bytes(*experiment.X_train.shape) \
             + snapshot_bytes(experiment.trainer, experiment.epochs)  # the weights it keeps
-        monkeypatch.setattr(pipeline, "physical_memory", lambda: 2 * step * 2)  # two a stack
+        monkeypatch.setattr(pipeline, "usable_memory", lambda: 2 * step * 2)  # two a stack
         pieces.extend(len(piece) for piece in one(stack))
         return one(stack)
 

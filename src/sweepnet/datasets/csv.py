@@ -114,7 +114,7 @@ _last_read: dict = {}
 _TAB_NAMES = {"\\t": "\t", "tab": "\t"}
 
 
-#: the most text a CSV may hold, as a fraction of the machine's memory (parsing takes
+#: the most text a CSV may hold, as a fraction of the usable memory (parsing takes
 #: several times the text), and the longest line: a table of numbers has short lines
 MEMORY_FRACTION, MAX_LINE = 1 / 20, 1_000_000
 #: what pandas decompresses by the file's suffix, and how to open it here
@@ -125,9 +125,9 @@ def _check_size(file: Path) -> bytes:
     """Refuse a file whose text (decompressed) would not fit in memory, or whose lines are
     not a table's, before pandas parses it; reads it in chunks, never whole. Returns the
     first line (the header)."""
-    from ..system import physical_memory
+    from ..system import usable_memory
 
-    memory = physical_memory() or 8 * 2**30
+    memory = usable_memory() or 8 * 2**30
     limit = int(memory * MEMORY_FRACTION)
     opener = _OPENERS.get(file.suffix.lower())
     try:
@@ -149,9 +149,9 @@ def _check_size(file: Path) -> bytes:
                 if total > limit:
                     raise DatasetError(
                         f"the CSV file {file} holds more than {_size(limit)} of text"
-                        f"{' once decompressed' if opener else ''}: more than 1/20 of this "
-                        f"machine's memory, which parsing it would take several times over; "
-                        f"use a smaller file")
+                        f"{' once decompressed' if opener else ''}: more than 1/20 of the "
+                        f"memory that can be used here, which parsing it would take several "
+                        f"times over; use a smaller file")
                 parts = chunk.split(b"\n")  # the line in progress goes on in the next chunk
                 longest = max([line + len(parts[0]), *map(len, parts[1:])])
                 line = line + len(chunk) if len(parts) == 1 else len(parts[-1])

@@ -18,6 +18,7 @@ are written when it ends. Hydra's print-only flags (``--help``, ``--cfg``,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shlex
@@ -195,7 +196,9 @@ def _single(checked: Plan, stop: StopAtEpochEnd) -> int:
 def _sweep(checked: Plan, stop: StopAtEpochEnd) -> None:
     sweep_dir = checked.sweep_dir
     executor = executor_for(checked)  # its options checked before anything is written
-    with rundir.lock(sweep_dir):
+    # a distributed engine reached before anything is written too, and let go at the end
+    connected = getattr(executor, "connected", contextlib.nullcontext)
+    with connected(), rundir.lock(sweep_dir):
         try:  # checked again under the lock: another sweep may have written meanwhile
             if checked.search is None:
                 checks.check_sweep_dir(sweep_dir, [spec.overrides for spec in checked.jobs])

@@ -24,7 +24,7 @@ from ..optimizers import Optimizer
 from ..registry import RegistryError
 from ..schedules import Schedule
 from ..snapshots import Snapshots
-from ..system import physical_memory
+from ..system import usable_memory
 from ..training import Trainer, check_output_layer
 from .references import start_id
 
@@ -164,7 +164,7 @@ def check_keys(section: Any, allowed: tuple[str, ...], where: str) -> None:
                           f"(allowed: {', '.join(allowed)})")
 
 
-#: a model's parameters may take at most this share of the machine's memory (gradients,
+#: a model's parameters may take at most this share of the usable memory (gradients,
 #: optimizer state and activations need the rest)
 MEMORY_SHARE = 0.25
 #: the most memory one training step (of a model, or of a whole stack) may take
@@ -175,27 +175,27 @@ def check_model_size(sizes: list[int], dtype: str, key: str) -> None:
     """Refuse, before any array is allocated, a network whose weights cannot fit in memory."""
     count = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     nbytes = count * np.dtype(dtype).itemsize
-    memory = physical_memory()
+    memory = usable_memory()
     if memory is not None and nbytes > MEMORY_SHARE * memory:
         raise ConfigError(f"{key}: layers of widths {sizes} have {count:,} parameters "
-                          f"({nbytes / 2**30:,.1f} GiB as {dtype}); this machine has "
-                          f"{memory / 2**30:,.1f} GiB of memory, and training needs about four "
-                          f"times the weights: use smaller layers")
+                          f"({nbytes / 2**30:,.1f} GiB as {dtype}); "
+                          f"{memory / 2**30:,.1f} GiB of memory can be used here, and training "
+                          f"needs about four times the weights: use smaller layers")
 
 
 def check_step_memory(trainer: Trainer, n_samples: int, n_features: int) -> None:
-    """Refuse a training step that would take more than half the machine's memory
+    """Refuse a training step that would take more than half the usable memory
     (:meth:`~sweepnet.Trainer.step_bytes`), saying which batch size fits."""
-    memory = physical_memory()
+    memory = usable_memory()
     needed = trainer.step_bytes(n_samples, n_features)
     if memory is None or needed <= STEP_SHARE * memory:
         return
     rows = n_samples if trainer.batch_size is None else min(trainer.batch_size, n_samples)
     fits = 2 ** int(np.log2(max(1, rows * STEP_SHARE * memory // needed)))
     raise ConfigError(f"trainer.batch_size: one training step on {rows:,} samples takes about "
-                      f"{needed / 2**30:,.1f} GiB (the activations and their gradients); this "
-                      f"machine has {memory / 2**30:,.1f} GiB of memory: train in mini-batches, "
-                      f"e.g. trainer.batch_size={fits}")
+                      f"{needed / 2**30:,.1f} GiB (the activations and their gradients); "
+                      f"{memory / 2**30:,.1f} GiB of memory can be used here: train in "
+                      f"mini-batches, e.g. trainer.batch_size={fits}")
 
 
 def snapshot_bytes(trainer: Trainer, epochs: int) -> int:
@@ -208,11 +208,11 @@ def snapshot_bytes(trainer: Trainer, epochs: int) -> int:
 
 def check_snapshot_memory(trainer: Trainer, epochs: int) -> None:
     """Refuse snapshots that would take more than :data:`MEMORY_SHARE` of the memory."""
-    memory, needed = physical_memory(), snapshot_bytes(trainer, epochs)
+    memory, needed = usable_memory(), snapshot_bytes(trainer, epochs)
     if memory is not None and needed > MEMORY_SHARE * memory:
         raise ConfigError(f"report.snapshots: {trainer.snapshots.count(epochs)} copies of the "
-                          f"weights take about {needed / 2**30:,.1f} GiB; this machine has "
-                          f"{memory / 2**30:,.1f} GiB of memory: keep fewer "
+                          f"weights take about {needed / 2**30:,.1f} GiB; "
+                          f"{memory / 2**30:,.1f} GiB of memory can be used here: keep fewer "
                           f"(report.snapshots=[100,1000]) or none (report.snapshots=null)")
 
 

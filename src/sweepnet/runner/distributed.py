@@ -11,12 +11,16 @@ has ended, gives each job a task took down with it (a killed worker, a node
 lost, memory exceeded) a ``failed`` record with the task's error, so the sweep's
 tables show it and the same command trains it again.
 
-Preemption and time limits (submitit): on its signal (SIGUSR2, sent by SLURM
-``--signal`` before a time limit, or by a preemption) or SIGTERM, a task stops
-at the end of the epoch and keeps a checkpoint of every run in training; after
-SIGUSR2 it asks submitit to requeue it (submitit's checkpoint protocol:
-:meth:`StackTask.checkpoint`), and the requeued task continues from the
-checkpoints, ending with the numbers of an uninterrupted run.
+Preemption and time limits (submitit): submitit asks SLURM for its signal
+(SIGUSR2, ``--signal=USR2@signal_delay_s``) before the time limit, and a cluster
+with ``PreemptParameters=send_user_signal`` sends it at a preemption too; on it a
+task stops at the end of an epoch, every run in training keeps a checkpoint, and
+the task asks submitit to requeue it (submitit's checkpoint protocol:
+:meth:`StackTask.checkpoint`); the requeued task continues from the checkpoints,
+ending with the numbers of an uninterrupted run. SIGTERM (a preemption without
+that setting, ``scontrol requeue``, ``scancel``) stops it the same way without a
+requeue of its own: SLURM requeues a job it preempts or is told to requeue, and
+otherwise the same command continues the runs.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +41,7 @@ from .. import rundir
 from ..progress import Progress
 from . import pipeline
 from .build import ConfigError
+from .job import already_done
 from .observers import Observer, StopAtEpochEnd
 from .plan import JobSpec, Plan
 from .signals import Preempted, stop_at_epoch_end
@@ -49,8 +55,12 @@ STOP_WAIT_S = 90.0
 #: SLURM's states of a task that has ended for good
 ENDED = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY",
          "BOOT_FAIL", "DEADLINE")
+#: SLURM's states of a task waiting to start (a requeued one too)
+QUEUED = ("PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFIGURING")
 #: how long a task shows ended, without a result, before it counts as lost
 GONE_S = 15.0
+#: how often a sweep warns while SLURM's controller does not answer
+SILENT_WARN_S = 60.0
 
 
 class WorkerLost(RuntimeError):
@@ -90,7 +100,7 @@ class StackTask:
         preempt = preempt_signal()
         requeue = signal.getsignal(preempt) if _under_submitit() else None
         try:
-            with contextlib.chdir(self.start_dir), stop_at_epoch_end(stop, preempt), \
+            with pipeline.working_directory(self.start_dir), stop_at_epoch_end(stop, preempt), \
                     threadpool_limits(self.threads):
                 records = pipeline.run_jobs(self.jobs, [stop], total=self.total)
         except Preempted:
@@ -126,20 +136,35 @@ class Distributed:
         self.threads = threads
         self.name = engine.name
 
+    @contextmanager
+    def connected(self) -> Iterator[None]:
+        """The engine reached before the sweep writes anything (a local Ray cluster
+        started, a running one connected to, SLURM's controller asked); let go after,
+        with no task of the sweep left queued or running."""
+        self.engine.connect()
+        try:
+            yield
+        finally:
+            self.engine.close()
+
     def run(self, plan: Plan, observers: Sequence[Observer]) -> None:
         from .executors import JobsNotRun, chunks
 
         stop = next((o for o in observers if isinstance(o, StopAtEpochEnd)), StopAtEpochEnd())
-        units = chunks(plan.jobs, self.parts or len(plan.jobs), self.min_models)
+        todo = [spec for spec in plan.jobs
+                if not already_done(spec.cfg, spec.run_dir, spec.overrides)]
+        if len(todo) < len(plan.jobs):
+            log.info(f"{len(plan.jobs) - len(todo)} of {len(plan.jobs)} jobs already done "
+                     f"there: not submitted again")
+        if not todo:
+            return
+        units = chunks(todo, self.parts or len(todo), self.min_models)
         tasks = [StackTask([spec.without_experiment() for spec in unit], plan.start_dir,
                            len(plan.jobs), self.threads) for unit in units]
-        try:
-            handles = self.engine.submit(tasks, plan)
-            log.info(f"{len(tasks)} stack task(s) of {len(plan.jobs)} jobs submitted to "
-                     f"{self.engine.describe()}")
-            outcomes = self._watch(handles, units, stop)
-        finally:
-            self.engine.close()  # a local Ray cluster it started stops here
+        handles = self.engine.submit(tasks, plan)
+        log.info(f"{len(tasks)} stack task(s) of {len(todo)} jobs submitted to "
+                 f"{self.engine.describe()}")
+        outcomes = self._watch(handles, units, stop)
         lost: dict[int, BaseException] = {}
         for unit, (error, _) in zip(units, outcomes):
             if error is not None and stop.requested is None:  # stopped: each kept its runs
@@ -164,9 +189,7 @@ class Distributed:
             for i, state in enumerate(states):
                 if state == "done" and outcomes[i] is None:
                     outcomes[i] = self.engine.outcome(handles[i])
-                    error, records = outcomes[i]
-                    failed += len(units[i]) if error is not None else \
-                        sum(r.get("status") == rundir.FAILED for r in records)
+                    failed += sum(_failed(spec) for spec in units[i])
             done = sum(outcome is not None for outcome in outcomes)
             progress.update(done, f"{states.count('running')} running, "
                                   f"{states.count('queued')} queued, {failed} job(s) failed")
@@ -176,12 +199,18 @@ class Distributed:
                 self.engine.cancel(handles)
                 cancelled_at = time.monotonic()
             if cancelled_at is not None and time.monotonic() - cancelled_at > STOP_WAIT_S:
-                break
+                break  # what is left is cancelled outright when the engine is let go
             if done < len(handles):
                 time.sleep(self.engine.poll_s)
         progress.close(sum(outcome is not None for outcome in outcomes))
         return [outcome or (WorkerLost("stopped before it ended"), None)
                 for outcome in outcomes]
+
+
+def _failed(spec: JobSpec) -> bool:
+    """Whether an ended task's job failed: a failed record, or none (the task died)."""
+    record = rundir.read_result(spec.run_dir)
+    return record is None or record.get("status") == rundir.FAILED
 
 
 class Submitit:
@@ -202,9 +231,25 @@ class Submitit:
                               "machine's PATH: run the command on the cluster's login node, "
                               "or try it here with hydra.launcher.cluster=local")
         self.array_id: str | None = None
+        self.jobs: list = []
+        self.ended_ids: set[str] = set()  # the tasks seen done
         #: tasks SLURM shows ended (or no longer shows) without a result: (state, since)
         self.ended: dict[str, tuple[str, float]] = {}
         self.last: dict[str, str] = {}  # the states last read
+        self.silent_since: float | None = None  # since when squeue has not answered
+        self.warned_at = 0.0
+
+    def connect(self) -> None:
+        """On SLURM, refuse a controller that does not answer (before anything is
+        written)."""
+        if self.cluster != "slurm":
+            return
+        answer = _slurm(["sinfo", "-h", "-o", "%P"])
+        if answer.returncode != 0:
+            raise ConfigError(f"hydra.launcher.cluster=slurm: SLURM's controller does not "
+                              f"answer (sinfo: {_last_line(answer.stderr) or 'no answer'}); "
+                              f"try again once `sinfo` does, or run here with "
+                              f"hydra.launcher.cluster=local")
 
     def describe(self) -> str:
         where = f"SLURM (array {self.array_id})" if self.cluster == "slurm" else \
@@ -234,39 +279,60 @@ class Submitit:
                 parameters["slurm_additional_parameters"] = extra
         executor.update_parameters(**parameters)
         try:
-            jobs = executor.submit_array(tasks)
+            self.jobs = executor.submit_array(tasks)
         except (subprocess.CalledProcessError, submitit.core.utils.FailedJobError,
                 OSError) as error:
             raise ConfigError(f"submitit could not submit the sweep's tasks: {error}") \
                 from None
-        self.array_id = str(jobs[0].job_id).split("_")[0] if jobs else None
-        return jobs
+        self.array_id = str(self.jobs[0].job_id).split("_")[0] if self.jobs else None
+        return self.jobs
 
     def states(self, jobs) -> list[str]:
-        """queued, running or done for each job: the result file first; on SLURM then
+        """queued, running or done for each job: its result file first; on SLURM then
         ``squeue`` (not submitit's ``sacct``, which clusters without accounting lack). A
         task that leaves no result is done once SLURM has shown it ended (or not at all)
-        for :data:`GONE_S` (a requeued task passes through such states)."""
+        for :data:`GONE_S` (a requeued task passes through such states). While ``squeue``
+        does not answer, the states last read stand, and a warning says so."""
         if self.cluster == "local":
-            return ["done" if job.done() else "running" for job in jobs]
-        listed, now = _squeue(self.array_id), time.monotonic()
-        if listed is None:  # squeue did not answer (slurmctld busy): nothing is known
-            return [self.last.get(str(job.job_id), "running") for job in jobs]
-        states = []
-        for job in jobs:
-            key = str(job.job_id)
-            state = listed.get(key)
-            if job.paths.result_pickle.exists():
-                states.append("done")
-            elif state is None or state in ENDED:
-                since = self.ended.setdefault(key, (state or "left the queue", now))[1]
-                states.append("done" if now - since >= GONE_S else "running")
-            else:
-                self.ended.pop(key, None)
-                states.append("queued" if state in ("PENDING", "REQUEUED", "REQUEUE_HOLD",
-                                                    "CONFIGURING") else "running")
-        self.last = {str(job.job_id): state for job, state in zip(jobs, states)}
+            states = ["done" if job.done() else "running" for job in jobs]
+        else:
+            asked = time.monotonic()  # squeue may take a while to give up
+            listed, now = _squeue(self.array_id), time.monotonic()
+            self._heard(listed is not None, asked, now)
+            states = []
+            for job in jobs:
+                key = str(job.job_id)
+                state = listed.get(key) if listed is not None else None
+                if job.paths.result_pickle.exists():
+                    states.append("done")
+                elif listed is None:  # nothing is known: as last read
+                    states.append(self.last.get(key, "running"))
+                elif state is None or state in ENDED:
+                    since = self.ended.setdefault(key, (state or "left the queue", now))[1]
+                    states.append("done" if now - since >= GONE_S else "running")
+                else:
+                    self.ended.pop(key, None)
+                    states.append("queued" if state in QUEUED else "running")
+            self.last = {str(job.job_id): state for job, state in zip(jobs, states)}
+        self.ended_ids |= {str(job.job_id) for job, state in zip(jobs, states)
+                           if state == "done"}
         return states
+
+    def _heard(self, answered: bool, asked: float, now: float) -> None:
+        """Warn while SLURM's controller does not answer ``squeue`` (silent since it was
+        first ``asked`` in vain; every :data:`SILENT_WARN_S`); say when it answers again."""
+        if answered:
+            if self.silent_since is not None and self.warned_at:
+                log.info("SLURM's controller answers again")
+            self.silent_since, self.warned_at = None, 0.0
+            return
+        self.silent_since = self.silent_since or asked
+        if now - self.silent_since >= SILENT_WARN_S and now - self.warned_at >= SILENT_WARN_S:
+            log.warning(f"SLURM's controller has not answered squeue for "
+                        f"{now - self.silent_since:.0f} s: the tasks go on where they run "
+                        f"and their results are read as they come; waiting (Ctrl-C stops "
+                        f"the sweep, the same command continues it)")
+            self.warned_at = now
 
     def outcome(self, job) -> tuple:
         if job.paths.result_pickle.exists():
@@ -277,20 +343,70 @@ class Submitit:
                                   f"{_last_line(str(error)) or type(error).__name__}"), None
         state = self.ended.get(str(job.job_id), ("ended", 0))[0]
         log_tail = _last_line(job.stderr() or "")
-        return WorkerLost(f"SLURM task {job.job_id} {state.lower()} without a result"
+        where = "SLURM task" if self.cluster == "slurm" else "submitit's local task"
+        return WorkerLost(f"{where} {job.job_id} {state.lower()} without a result"
                           + (f": {log_tail}" if log_tail else "")), None
 
     def cancel(self, jobs) -> None:
-        for job in jobs:
+        """Stop the sweep's tasks: queued ones never start, running ones get SIGTERM (not a
+        kill: each stops at the end of an epoch and keeps what it trained)."""
+        if self.cluster == "slurm":
+            if self.array_id is not None:
+                _slurm(["scancel", "--state=PENDING", self.array_id])
+                _slurm(["scancel", "--signal=TERM", "--state=RUNNING", self.array_id])
+            return
+        for job in jobs:  # the local controller (its job id: its pid) passes SIGTERM on
             with contextlib.suppress(Exception):
-                if self.cluster == "slurm":  # SIGTERM, not a kill: each keeps what it trained
-                    subprocess.run(["scancel", "--signal=TERM", str(job.job_id)],
-                                   capture_output=True, timeout=30)
-                else:  # the local controller (its job id: its pid) passes SIGTERM on
-                    os.kill(int(job.job_id), signal.SIGTERM)
+                os.kill(int(job.job_id), signal.SIGTERM)
 
     def close(self) -> None:
-        pass
+        """No task outlives the command: those not seen done (a second Ctrl-C, an error
+        while watching, a stop that outlasted :data:`STOP_WAIT_S`) are cancelled (SLURM:
+        queued ones dropped, running ones SIGTERM, then killed after its KillWait)."""
+        left = [job for job in self.jobs if str(job.job_id) not in self.ended_ids]
+        if not left:
+            return
+        log.warning(f"cancelling {len(left)} {self.name} task(s) still queued or running; "
+                    f"each keeps what it trained, and the same command continues them")
+        if self.cluster == "slurm":
+            _slurm(["scancel", self.array_id])
+        else:
+            self.cancel(left)
+
+
+class _SacctOnce(logging.Filter):
+    """submitit's warning on every poll of a cluster without SLURM accounting ("Bypassing
+    sacct error ..."), said once, as what it means."""
+
+    said = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "Bypassing sacct error" not in record.getMessage():
+            return True
+        if not self.said:
+            self.said = True
+            log.info("SLURM's accounting (sacct) is off here: submitit follows the jobs by "
+                     "their result files")
+        return False
+
+
+@contextmanager
+def quiet_sacct() -> Iterator[None]:
+    """While inside, submitit's repeated sacct warnings are one line."""
+    logger, once = logging.getLogger("submitit"), _SacctOnce()
+    logger.addFilter(once)
+    try:
+        yield
+    finally:
+        logger.removeFilter(once)
+
+
+def _slurm(command: list[str]) -> subprocess.CompletedProcess:
+    """A SLURM command's answer (a non-zero return code when it cannot run or times out)."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return subprocess.CompletedProcess(command, 1, "", str(error))
 
 
 def _squeue(array_id: str | None) -> dict[str, str] | None:
@@ -298,11 +414,7 @@ def _squeue(array_id: str | None) -> dict[str, str] | None:
     lists; None when ``squeue`` does not answer."""
     if array_id is None:
         return {}
-    try:
-        done = subprocess.run(["squeue", "-h", "-r", "-t", "all", "-j", array_id, "-o", "%i %T"],
-                              capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+    done = _slurm(["squeue", "-h", "-r", "-t", "all", "-j", array_id, "-o", "%i %T"])
     if done.returncode != 0:
         log.debug(f"squeue failed: {done.stderr.strip()}")
         return None
@@ -324,7 +436,28 @@ class Ray:
     def __init__(self, options) -> None:
         self.address = options.address
         self.started = False
-        self.submitted_at, self.tasks = 0.0, []
+        self.submitted_at, self.tasks, self.refs = 0.0, [], []
+        self.ended_refs: set = set()
+
+    def connect(self) -> None:
+        import ray
+
+        from .executors import available_cores
+
+        if ray.is_initialized():  # the caller's own connection: used, and left as it is
+            return
+        try:
+            _reachable(self.address)
+            if self.address:
+                ray.init(address=str(self.address), logging_level=logging.WARNING,
+                         log_to_driver=False)
+            else:  # "local": a new cluster, even where `ray start` runs one
+                ray.init(address="local", num_cpus=available_cores(),
+                         include_dashboard=False, logging_level=logging.WARNING,
+                         log_to_driver=False)
+        except Exception as error:  # ConnectionError, ValueError, ... depending on how
+            raise ConfigError(_not_started(self.address, error)) from None
+        self.started = True
 
     def describe(self) -> str:
         import ray
@@ -337,33 +470,20 @@ class Ray:
     def submit(self, tasks: list[StackTask], plan: Plan) -> list:
         import ray
 
-        from .executors import available_cores
-
-        if not ray.is_initialized():
-            try:
-                _reachable(self.address)
-                if self.address:
-                    ray.init(address=str(self.address), logging_level=logging.WARNING,
-                             log_to_driver=False)
-                else:  # "local": a new cluster, even where `ray start` runs one
-                    ray.init(address="local", num_cpus=available_cores(),
-                             include_dashboard=False, logging_level=logging.WARNING,
-                             log_to_driver=False)
-            except Exception as error:  # ConnectionError, ValueError, ... depending on how
-                raise ConfigError(_not_started(self.address, error)) from None
-            self.started = True
         remote = ray.remote(num_cpus=tasks[0].threads if tasks else 1, max_retries=0)(
             run_stack_task)
         self.submitted_at, self.tasks = time.time(), tasks
-        return [remote.remote(task) for task in tasks]
+        self.refs = [remote.remote(task) for task in tasks]
+        return self.refs
 
     def states(self, refs) -> list[str]:
         import ray
 
         ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=0)
-        ready = set(ready)
-        return ["done" if ref in ready else "running" if _started(task, self.submitted_at)
-                else "queued" for ref, task in zip(refs, self.tasks)]
+        self.ended_refs |= set(ready)
+        return ["done" if ref in self.ended_refs else "running"
+                if _started(task, self.submitted_at) else "queued"
+                for ref, task in zip(refs, self.tasks)]
 
     def outcome(self, ref) -> tuple:
         import ray
@@ -382,9 +502,15 @@ class Ray:
                 ray.cancel(ref)
 
     def close(self) -> None:
+        """No task outlives the command (those not seen done are cancelled); a local
+        cluster stops, and from a running one the process disconnects."""
         import ray
 
-        if self.started:  # a local cluster stops; from a running one, the process disconnects
+        left = [ref for ref in self.refs if ref not in self.ended_refs]
+        for ref in left:
+            with contextlib.suppress(Exception):
+                ray.cancel(ref, force=True)
+        if self.started:
             ray.shutdown()
 
 

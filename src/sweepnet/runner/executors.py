@@ -204,10 +204,12 @@ class HydraLauncher:
     def run(self, plan: Plan, observers: Sequence[Observer]) -> None:
         from hydra.core.plugins import Plugins
 
+        from .distributed import quiet_sacct
+
         quiet = ["hydra.output_subdir=null"]  # and in each job's config the launcher composes
         task = pipeline.JobTask([spec.without_experiment() for spec in plan.jobs],
                                 plan.start_dir)
-        with _hydra_plugins(plan) as (root, context):
+        with _hydra_plugins(plan) as (root, context), quiet_sacct():
             launcher = Plugins.instance().instantiate_launcher(
                 hydra_context=context, task_function=task, config=root)
             log.info(f"launching {len(plan.jobs)} jobs with Hydra's {plan.launcher} launcher")

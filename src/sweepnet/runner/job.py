@@ -229,6 +229,24 @@ def config_changes(run_dir: Path, cfg: Any, limit: int = 5) -> list[str]:
     return lines + ([f"and {len(keys) - limit} more"] if len(keys) > limit else [])
 
 
+def _previous(cfg: Any, run_dir: Path, overrides: list[str]) -> tuple[dict | None, bool]:
+    """The record of an earlier run in ``run_dir`` (None without one), and whether it ran
+    these overrides with this config, its files checking out (so it can be kept or
+    continued) unless ``resume=restart``."""
+    previous, _, problem = rundir.check_run(run_dir)
+    same = previous is not None and problem is None and cfg.get("resume") != "restart" and \
+        previous.get("overrides") == overrides and \
+        previous.get("config") in (None, config_digest(cfg))
+    return previous, same
+
+
+def already_done(cfg: Any, run_dir: Path, overrides: list[str]) -> bool:
+    """Whether :func:`start_run` would skip this run: it finished in ``run_dir`` (ok or
+    pruned) with these overrides and this config."""
+    previous, same = _previous(cfg, Path(run_dir), clean_overrides(list(overrides)))
+    return same and previous.get("status") in (OK, rundir.PRUNED)
+
+
 def start_run(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run"
               ) -> Run | dict:
     """Claim ``run_dir`` for ``cfg`` and return the :class:`Run` (its ``.hydra/`` record
@@ -241,9 +259,7 @@ def start_run(cfg: Any, run_dir: Path, overrides: list[str], label: str = "run"
     run_dir = Path(run_dir)
     overrides = clean_overrides(list(overrides))
     digest = config_digest(cfg)
-    previous, _, problem = rundir.check_run(run_dir)
-    same = previous is not None and problem is None and cfg.get("resume") != "restart" and \
-        previous.get("overrides") == overrides and previous.get("config") in (None, digest)
+    previous, same = _previous(cfg, run_dir, overrides)
     if same and previous.get("status") in (OK, rundir.PRUNED):
         log.info(f"{label}: {' '.join(overrides) or '(defaults)'}: already done, skipped")
         return previous

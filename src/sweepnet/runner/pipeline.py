@@ -14,13 +14,14 @@ earlier continues from its checkpoint. Observers
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import rundir
-from ..system import physical_memory
+from ..system import usable_memory
 from ..training import DIVERGED, fit_stack
 from .build import STEP_SHARE, build, snapshot_bytes
 from .job import Run, finish_run, keep_interrupted, start_run
@@ -31,6 +32,18 @@ log = logging.getLogger("sweepnet")
 #: what every run's own log file is called (Hydra's ``${hydra.job.name}.log``)
 LOG_NAME = "sweepnet"
 LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
+
+
+@contextmanager
+def working_directory(path: Path) -> Iterator[None]:
+    """Inside, the current directory is ``path`` (``contextlib.chdir``, which Python 3.10
+    lacks)."""
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 def label(spec: JobSpec, total: int | None) -> str:
@@ -117,9 +130,9 @@ def record_lost(specs: Sequence[JobSpec], error: BaseException,
 
 def within_memory(stack: list[Run]) -> list[list[Run]]:
     """``stack`` cut, in order, into stacks whose training step and snapshots take at most
-    :data:`~sweepnet.runner.build.STEP_SHARE` of the machine's memory (the models of a
+    :data:`~sweepnet.runner.build.STEP_SHARE` of the usable memory (the models of a
     stack never interact: the cut changes no number)."""
-    budget = physical_memory()
+    budget = usable_memory()
     if budget is None or len(stack) == 1:
         return [stack]
     pieces, used = [[]], 0
@@ -221,7 +234,6 @@ class JobTask:
     start_dir: Path  # the command's directory: relative paths mean the same files here
 
     def __call__(self, cfg) -> dict:
-        import contextlib
 
         from hydra.core.hydra_config import HydraConfig
 
@@ -230,7 +242,7 @@ class JobTask:
         # the launcher has opened its log of the job in the job's directory; the plan has
         # checked that directory, so that file is the only one sweepnet did not write
         rundir.claim(spec.run_dir, rundir.RUN, expected=[f"{hydra.job.name}.log"])
-        with contextlib.chdir(self.start_dir):  # hydra.job.chdir moved into the job's
+        with working_directory(self.start_dir):  # hydra.job.chdir moved into the job's
             return run_jobs([spec], total=len(self.jobs), job_logs=False)[0]
 
 
@@ -245,7 +257,6 @@ class ObjectiveTask:
     start_dir: Path
 
     def __call__(self, cfg) -> float:
-        import contextlib
 
         from hydra.core.hydra_config import HydraConfig
 
@@ -257,7 +268,7 @@ class ObjectiveTask:
         spec = JobSpec(hydra.job.num, _task(list(hydra.overrides.task)), cfg,
                        Path(self.sweep_dir) / str(hydra.job.num))
         rundir.claim(spec.run_dir, rundir.RUN, expected=[f"{hydra.job.name}.log"])
-        with contextlib.chdir(self.start_dir):
+        with working_directory(self.start_dir):
             absolute_paths(cfg)
             record = run_jobs([spec], job_logs=False)[0]
         return objective_value(record, cfg.get("objective", "final_val_loss"))
