@@ -396,10 +396,16 @@ def ray_engine():
 
 
 def test_ray_tasks_write_the_in_process_sweep_and_a_killed_worker_fails_only_its_jobs(
-        workdir, long_reference, ray_engine):
+        workdir, long_reference, ray_engine, capsys):
+    from sweepnet.runner.executors import available_cores
+
     reference = in_process(workdir, ARGS)
+    capsys.readouterr()
     code, sweep_dir = sweep(workdir, *ARGS, "hydra.launcher.executor=ray", CHUNKS, name="ray")
     assert code == 0
+    # no address: a local cluster with the machine's cores
+    assert f"submitted to a local Ray cluster ({available_cores()} CPUs)" in \
+        capsys.readouterr().out
     assert_same_sweep(reference, sweep_dir)
     assert not ray_engine.is_initialized()  # the local cluster it started is shut down
 
