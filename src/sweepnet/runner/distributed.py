@@ -189,7 +189,8 @@ class Distributed:
             for i, state in enumerate(states):
                 if state == "done" and outcomes[i] is None:
                     outcomes[i] = self.engine.outcome(handles[i])
-                    failed += sum(_failed(spec) for spec in units[i])
+                    if stop.requested is None:  # stopped: a cancelled task's jobs did not fail
+                        failed += sum(_failed(spec) for spec in units[i])
             done = sum(outcome is not None for outcome in outcomes)
             progress.update(done, f"{states.count('running')} running, "
                                   f"{states.count('queued')} queued, {failed} job(s) failed")
